@@ -1,0 +1,49 @@
+/**
+ * Every error a user can see carries a stable code and one human sentence that says what to do.
+ * The doctor panel, the CLI and Slack map codes to fixes; stacks are only shown with --verbose.
+ */
+export type ErrorCode =
+  | 'CONFIG_UNKNOWN_KEY'
+  | 'CONFIG_INVALID_VALUE'
+  | 'CONFIG_CORRUPT'
+  | 'CONFIG_WRITE_FAILED'
+  | 'SECRET_UNKNOWN_NAME'
+  | 'SECRET_INVALID_FORMAT'
+  | 'SECRET_EMPTY'
+  | 'KEYCHAIN_UNAVAILABLE'
+  | 'SSH_NOT_CONFIGURED'
+  | 'SSH_DNS'
+  | 'SSH_UNREACHABLE'
+  | 'SSH_AUTH_FAILED'
+  | 'SSH_HOSTKEY_UNKNOWN'
+  | 'SSH_HOSTKEY_CHANGED'
+  | 'SSH_TIMEOUT'
+  | 'SSH_DISCONNECTED'
+  | 'SSH_CHANNEL_FAILED'
+  | 'REMOTE_COMMAND_FAILED'
+  | 'SLURM_PARSE'
+  | 'STORE_FAILED'
+  | 'USAGE';
+
+export class RelayError extends Error {
+  readonly code: ErrorCode;
+  /** What the user should do about it; part of the message too, kept apart for the doctor and UI. */
+  readonly fix: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options: { fix?: string; cause?: unknown } = {}) {
+    super(options.fix ? `${message} ${options.fix}` : message, { cause: options.cause });
+    this.name = 'RelayError';
+    this.code = code;
+    this.fix = options.fix;
+  }
+}
+
+export function isRelayError(e: unknown, code?: ErrorCode): e is RelayError {
+  return e instanceof RelayError && (code === undefined || e.code === code);
+}
+
+/** The message of anything thrown, without a stack: what a user is shown by default. */
+export function describeError(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  return String(e);
+}

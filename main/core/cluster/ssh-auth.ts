@@ -1,5 +1,7 @@
 import fs from 'node:fs';
-import { utils, type AnyAuthMethod, type AuthHandlerMiddleware, type AuthenticationType, type NextAuthHandler } from 'ssh2';
+import ssh2, { type AnyAuthMethod, type AuthHandlerMiddleware, type AuthenticationType, type NextAuthHandler } from 'ssh2';
+
+const { utils } = ssh2;
 import type { PromptUser } from '../ports.js';
 
 /** Where passphrases for encrypted keys come from and go to (the keychain, through SecretsService). */

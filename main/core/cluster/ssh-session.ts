@@ -1,5 +1,9 @@
 import { EventEmitter } from 'node:events';
-import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
+import ssh2, { type ClientChannel, type ConnectConfig } from 'ssh2';
+
+// ssh2 is CommonJS: its named exports are not visible to Node's ESM loader.
+const { Client } = ssh2;
+type Client = InstanceType<typeof Client>;
 import { RelayError } from '../errors.js';
 import type { Logger, PromptUser } from '../ports.js';
 import { commandLine } from './shell-quote.js';

@@ -1,0 +1,80 @@
+import { ClusterService } from './cluster/cluster-service.js';
+import { SshSession } from './cluster/ssh-session.js';
+import { resolveSshTarget } from './cluster/ssh-target.js';
+import { SettingsService } from './config/settings.js';
+import { clusterChecks, settingsChecks } from './doctor/core-checks.js';
+import { runDoctor, type DoctorCheck, type DoctorReport } from './doctor/doctor.js';
+import type { ConfigStore, Logger, PromptUser, SecretStore } from './ports.js';
+import type { SecretRegistry } from './secrets/redact.js';
+import { sshPassphraseName } from './secrets/secret-names.js';
+import { SecretsService } from './secrets/secrets-service.js';
+
+export interface CoreDeps {
+  home: string;
+  configStore: ConfigStore;
+  /** Null when no keychain is reachable; keychainError says why. */
+  keychain: SecretStore | null;
+  keychainError: string | null;
+  env: NodeJS.ProcessEnv;
+  registry: SecretRegistry;
+  logger: Logger;
+  prompt: PromptUser;
+}
+
+export interface Core {
+  readonly home: string;
+  readonly settings: SettingsService;
+  readonly secrets: SecretsService;
+  readonly logger: Logger;
+  readonly registry: SecretRegistry;
+  /** The cluster service for the current cluster.* settings (rebuilt when they change). */
+  cluster(): ClusterService;
+  doctorChecks(): DoctorCheck[];
+  doctor(): Promise<DoctorReport>;
+  close(): Promise<void>;
+}
+
+/** The composition of the Electron-free core; the app and the CLI each call it with their adapters. */
+export function createCore(deps: CoreDeps): Core {
+  const settings = new SettingsService(deps.configStore);
+  const secrets = new SecretsService(deps.keychain, deps.env, deps.registry, deps.keychainError);
+  let current: { key: string; service: ClusterService } | null = null;
+
+  function cluster(): ClusterService {
+    const target = resolveSshTarget(settings.settings().cluster);
+    const key = JSON.stringify(target);
+    if (current?.key === key) return current.service;
+    current?.service.close();
+    const session = new SshSession({
+      target,
+      prompt: deps.prompt,
+      logger: deps.logger.child({ component: 'ssh' }),
+      agentSocket: deps.env.SSH_AUTH_SOCK,
+      vault: {
+        get: (host) => secrets.get(sshPassphraseName(host)),
+        save: (host, pass) => secrets.set(sshPassphraseName(host), pass),
+      },
+    });
+    session.on('state', (s) => deps.logger.info('ssh state', { state: s.kind, ...(s.kind === 'disconnected' && s.reason ? { reason: s.reason } : {}) }));
+    current = { key, service: new ClusterService(session) };
+    return current.service;
+  }
+
+  const checkDeps = { settings, secrets, cluster, keychainError: deps.keychainError };
+  const doctorChecks = () => [...settingsChecks(checkDeps), ...clusterChecks(checkDeps)];
+
+  return {
+    home: deps.home,
+    settings,
+    secrets,
+    logger: deps.logger,
+    registry: deps.registry,
+    cluster,
+    doctorChecks,
+    doctor: () => runDoctor(doctorChecks()),
+    async close() {
+      current?.service.close();
+      current = null;
+    },
+  };
+}

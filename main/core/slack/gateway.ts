@@ -7,6 +7,7 @@ import type { Logger } from '../ports.js';
 import { boltLoggerFor, toBoltLogLevel } from './bolt-logger.js';
 import type { BoltLogLevel } from './bolt-logger.js';
 import { SlackGatewayError, slackPlatformError } from './errors.js';
+import { SocketLink } from './socket-link.js';
 import { builtinTextHandler, stripLeadingMention } from './text-commands.js';
 import type { TextHandler } from './text-commands.js';
 
@@ -79,18 +80,27 @@ export function createSlackGateway(opts: SlackGatewayOptions): SlackGateway {
     deferInitialization: true,
   });
   const socket = receiver.client;
+  const link = new SocketLink(socket);
 
   let state: SlackGatewayState = 'new';
   let startPromise: Promise<void> | undefined;
+  let stopPromise: Promise<void> | undefined;
+  let abortStart: ((e: Error) => void) | undefined;
+  const stopped = new Promise<never>((_resolve, reject) => {
+    abortStart = reject;
+  });
+  stopped.catch(() => undefined);
 
   socket.on('connected', () => {
     if (state === 'stopped') {
       // A reconnect that was already under way when stop() ran: close it again.
-      void socket.disconnect();
+      void link.close();
       return;
     }
-    if (state === 'reconnecting') log.info('Slack link re-established');
-    state = 'connected';
+    if (state === 'reconnecting') {
+      log.info('Slack link re-established');
+      state = 'connected';
+    }
   });
   socket.on('reconnecting', () => {
     if (state === 'connected') state = 'reconnecting';
@@ -153,7 +163,6 @@ export function createSlackGateway(opts: SlackGatewayOptions): SlackGateway {
           cause: e,
         });
       }
-      if (state === 'stopping' || state === 'stopped') throw new Error('stopped while connecting to Slack', { cause: e });
       throw new SlackGatewayError('SLACK_UNREACHABLE', `Could not open the Slack Socket Mode link: ${e instanceof Error ? e.message : String(e)}.`, {
         fix: 'Check the network connection and try again.',
         cause: e,
@@ -169,7 +178,7 @@ export function createSlackGateway(opts: SlackGatewayOptions): SlackGateway {
     async start() {
       if (state !== 'new') throw new Error(`The Slack gateway cannot start: it is ${state} (make a new one)`);
       state = 'starting';
-      startPromise = doStart();
+      startPromise = Promise.race([doStart(), stopped]);
       try {
         await startPromise;
         if (state === 'starting') state = 'connected';
@@ -180,28 +189,26 @@ export function createSlackGateway(opts: SlackGatewayOptions): SlackGateway {
       }
     },
 
-    async stop() {
-      if (state === 'stopped' || state === 'stopping') return;
-      const wasStarting = state === 'starting';
-      const pending = startPromise;
-      state = 'stopping';
-      if (wasStarting && pending) {
-        // Disconnecting mid-connect rejects Bolt's start() and can leave a half-open link: let it
-        // finish first (bounded, for a Slack that never answers).
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([
-          pending.catch(() => undefined),
-          new Promise<void>((resolve) => {
-            timer = setTimeout(resolve, stopTimeoutMs);
-          }),
-        ]);
-        clearTimeout(timer);
-      }
-      if (startPromise) {
-        // Resolves once the WebSocket close handshake is done (or there was no socket).
-        await socket.disconnect();
-      }
-      state = 'stopped';
+    stop() {
+      stopPromise ??= (async () => {
+        const pending = state === 'starting' ? startPromise : undefined;
+        state = 'stopping';
+        if (pending) {
+          // Let a connect in progress finish first (bounded, for a Slack that never answers).
+          let timer: NodeJS.Timeout | undefined;
+          await Promise.race([
+            pending.catch(() => undefined),
+            new Promise<void>((resolve) => {
+              timer = setTimeout(resolve, stopTimeoutMs);
+            }),
+          ]);
+          clearTimeout(timer);
+        }
+        await link.close(stopTimeoutMs);
+        state = 'stopped';
+        abortStart?.(new Error('The Slack gateway was stopped while connecting.'));
+      })();
+      return stopPromise;
     },
   };
 }

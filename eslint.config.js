@@ -18,6 +18,11 @@ export default tseslint.config(
     },
   },
   {
+    // Tests may assert presence with `!` after checking it; production code may not.
+    files: ['test/**/*.ts'],
+    rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
+  },
+  {
     // The core runs in plain Node (tests, CLI, daemon): it must never reach for Electron.
     files: ['main/core/**/*.ts', 'main/cli.ts', 'main/cli/**/*.ts'],
     rules: {

@@ -18,7 +18,7 @@ export function runCli(args: string[], opts: { home: string; env?: NodeJS.Proces
   }
   const env: NodeJS.ProcessEnv = { ...process.env, HPC_RELAY_HOME: opts.home, ...opts.env };
   for (const k of ['HPC_RELAY_SLACK_BOT_TOKEN', 'HPC_RELAY_SLACK_APP_TOKEN', 'HPC_RELAY_ANTHROPIC_API_KEY']) {
-    if (!opts.env || !(k in opts.env)) delete env[k];
+    if (!opts.env || !(k in opts.env)) Reflect.deleteProperty(env, k);
   }
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });

@@ -246,7 +246,8 @@ export class SshSession extends EventEmitter<{ state: [SessionState] }> {
           ch.close();
           reject(why);
         };
-        if (opts.timeoutMs) timer = setTimeout(() => abort(new RelayError('REMOTE_COMMAND_FAILED', `The remote command took longer than ${Math.round(opts.timeoutMs! / 1000)} s and was stopped.`)), opts.timeoutMs);
+        const limit = opts.timeoutMs;
+        if (limit) timer = setTimeout(() => abort(new RelayError('REMOTE_COMMAND_FAILED', `The remote command took longer than ${Math.round(limit / 1000)} s and was stopped.`)), limit);
         opts.signal?.addEventListener('abort', () => abort(new RelayError('REMOTE_COMMAND_FAILED', 'The remote command was cancelled.')), { once: true });
         ch.on('data', (d: Buffer) => { outLen = take(d, out, outLen); });
         ch.stderr.on('data', (d: Buffer) => { errLen = take(d, errOut, errLen); });

@@ -26,7 +26,7 @@ export function deletePath(obj: Record<string, unknown>, dotted: string): void {
   const last = parts.pop() as string;
   const parent = parts.length ? getPath(obj, parts.join('.')) : obj;
   if (parent && typeof parent === 'object' && !Array.isArray(parent)) {
-    delete (parent as Record<string, unknown>)[last];
+    Reflect.deleteProperty(parent, last);
     if (parts.length && Object.keys(parent).length === 0) deletePath(obj, parts.join('.'));
   }
 }

@@ -1,0 +1,69 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { RelayError } from '../errors.js';
+
+export type Db = Database.Database;
+
+export interface Migration {
+  version: number;
+  up: string;
+}
+
+/** The schema, in order. A migration is never edited once released: add a new one. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    up: `
+      CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT '{}'
+      );
+    `,
+  },
+];
+
+export interface OpenOptions {
+  /**
+   * better-sqlite3 is not N-API: in `npm start` (Electron) the app passes a copy built for
+   * Electron's ABI (scripts/electron-native.mjs); tests and the CLI use the Node build.
+   */
+  nativeBinding?: string;
+}
+
+/**
+ * Opens (creating if needed) the store in the settings home: WAL so the app and a CLI can read
+ * while the daemon writes, foreign keys on, migrations applied in one transaction each.
+ */
+export function openDatabase(file: string, opts: OpenOptions = {}): Db {
+  let db: Db;
+  try {
+    if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    db = new Database(file, opts.nativeBinding ? { nativeBinding: opts.nativeBinding } : {});
+    db.pragma('journal_mode = WAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+  } catch (e) {
+    throw new RelayError('STORE_FAILED', `The database ${file} could not be opened: ${(e as Error).message}.`, {
+      fix: 'Check that the settings directory is writable and the disk is not full; run `hpc-relay doctor`.',
+      cause: e,
+    });
+  }
+  migrate(db, MIGRATIONS);
+  return db;
+}
+
+export function migrate(db: Db, migrations: readonly Migration[]): number {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  for (const m of migrations) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      db.exec(m.up);
+      db.pragma(`user_version = ${m.version}`);
+    })();
+  }
+  return db.pragma('user_version', { simple: true }) as number;
+}

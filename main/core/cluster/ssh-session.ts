@@ -34,6 +34,13 @@ export interface ExecResult {
   truncated: boolean;
 }
 
+/** The server answered a channel open with a refusal (SSH_MSG_CHANNEL_OPEN_FAILURE). */
+class ChannelRefused extends RelayError {
+  constructor(message: string, cause: Error) {
+    super('SSH_CHANNEL_FAILED', message, { fix: 'The server limits sessions per connection (MaxSessions); try again.', cause });
+  }
+}
+
 export const TRUNCATION_MARKER = '\n[… output truncated by HPC Relay …]\n';
 
 export interface SshSessionDeps {
@@ -212,12 +219,21 @@ export class SshSession extends EventEmitter<{ state: [SessionState] }> {
   /** Runs argv on the login node as one exec channel of the shared connection. */
   async exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
     const line = commandLine(argv);
-    const client = await this.connect();
-    const release = await this.channels.acquire();
-    try {
-      return await this.run(client, line, opts);
-    } finally {
-      release();
+    for (let attempt = 0; ; attempt++) {
+      const client = await this.connect();
+      const release = await this.channels.acquire();
+      try {
+        return await this.run(client, line, opts);
+      } catch (e) {
+        // The server refused a new channel: its MaxSessions is lower than ours, or it is still
+        // releasing closed ones. Use fewer channels from now on and try again shortly.
+        if (!(e instanceof ChannelRefused) || attempt >= 6) throw e;
+        this.channels.shrinkTo(Math.max(1, this.channels.inUse - 1));
+        this.deps.logger.debug('ssh channel refused, retrying', { attempt, limit: this.channels.limit });
+      } finally {
+        release();
+      }
+      await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
     }
   }
 
@@ -225,7 +241,11 @@ export class SshSession extends EventEmitter<{ state: [SessionState] }> {
     const cap = opts.maxOutputBytes ?? 4 * 1024 * 1024;
     return new Promise((resolve, reject) => {
       client.exec(line, (err, ch) => {
-        if (err) return reject(new RelayError('SSH_CHANNEL_FAILED', `Could not open a channel on the SSH connection: ${err.message}.`, { fix: 'The connection may have dropped; it will reconnect on the next command.', cause: err }));
+        if (err) {
+          const refused = (err as Error & { reason?: number }).reason !== undefined;
+          const msg = `Could not open a channel on the SSH connection: ${err.message}.`;
+          return reject(refused ? new ChannelRefused(msg, err) : new RelayError('SSH_CHANNEL_FAILED', msg, { fix: 'The connection may have dropped; it will reconnect on the next command.', cause: err }));
+        }
         const out: Buffer[] = [];
         const errOut: Buffer[] = [];
         let outLen = 0;

@@ -145,6 +145,8 @@ export interface DeliveryAttempt {
   retryAttempt: number;
   connectionId: number;
   sentAt: number;
+  /** The ack timeout passed without an ack for this attempt. */
+  expired: boolean;
 }
 
 export interface AckRecord {
@@ -1037,7 +1039,7 @@ class SlackEmulatorImpl implements SlackEmulator {
       connectionId: conn.id,
       time: Date.now(),
       deliveryId: delivery?.id,
-      late: attempt ? Date.now() - attempt.sentAt > this.ackTimeoutMs : false,
+      late: attempt?.expired ?? false,
     };
     this.acks.push(ack);
     if (delivery && delivery.state === 'sent' && attempt === delivery.attempts.at(-1)) {
@@ -1089,7 +1091,7 @@ class SlackEmulatorImpl implements SlackEmulator {
       envelope.retry_attempt = retryAttempt;
       envelope.retry_reason = retryAttempt === 0 ? '' : 'timeout';
     }
-    d.attempts.push({ envelopeId, retryAttempt, connectionId: conn.id, sentAt: Date.now() });
+    d.attempts.push({ envelopeId, retryAttempt, connectionId: conn.id, sentAt: Date.now(), expired: false });
     d.state = 'sent';
     this.envelopeToDelivery.set(envelopeId, d);
     conn.ws.send(JSON.stringify(envelope));
@@ -1099,6 +1101,8 @@ class SlackEmulatorImpl implements SlackEmulator {
   private onAckTimeout(d: DeliveryImpl): void {
     d.timer = undefined;
     if (this.closed || d.state !== 'sent') return;
+    const last = d.attempts.at(-1);
+    if (last) last.expired = true;
     if (d.type !== 'events_api') {
       d.state = 'timed_out';
     } else if (d.attempts.length <= this.maxRetries) {

@@ -307,7 +307,7 @@ describe('Slack emulator: envelopes and acks on a raw WebSocket', () => {
   });
 
   it('redelivers an un-acked event with retry_attempt + 1 and retry_reason "timeout", until acked', async () => {
-    const emu = await emulator({ ackTimeoutMs: 100 });
+    const emu = await emulator({ ackTimeoutMs: 250 });
     const raw = await rawSocket(emu);
     await raw.next((m) => m.type === 'hello');
     const d = emu.sendDirectMessage({ text: 'are you there' });

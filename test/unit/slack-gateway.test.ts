@@ -26,7 +26,7 @@ function gateway(emu: SlackEmulator, opts: Partial<SlackGatewayOptions> = {}): {
     appToken: emu.appToken,
     apiUrl: emu.apiUrl,
     logger,
-    clientPingTimeoutMs: 300,
+    clientPingTimeoutMs: 1000,
     ...opts,
   });
   cleanups.push(() => gw.stop());
@@ -116,7 +116,7 @@ describe('Slack gateway against the Slack emulator', () => {
 
   it('reconnects after Slack asks it to and keeps answering', async () => {
     const emu = await emulator();
-    const { gw } = gateway(emu);
+    const { gw } = gateway(emu, { clientPingTimeoutMs: 300 });
     await gw.start();
     emu.disconnect('refresh_requested');
     await emu.waitFor(() => (emu.totalConnections === 2 && emu.connectionCount === 1 ? true : undefined));

@@ -320,7 +320,7 @@ interface Connection {
 }
 
 interface MethodSpec {
-  token: 'bot' | 'app';
+  token: 'bot' | 'app' | 'none';
   scope?: string | ((params: Json) => string[]);
   handle(params: Json): Json;
 }
@@ -607,6 +607,7 @@ class SlackEmulatorImpl implements SlackEmulator {
     }
     const spec = this.methods[method];
     if (!spec) return { status: 200, body: { ok: false, error: 'unknown_method', req_method: method } };
+    if (spec.token === 'none') return { status: 200, body: spec.handle(params) };
     if (!token) throw new PlatformError('not_authed');
     const isBot = this.botTokens.has(token);
     const isApp = this.appTokens.has(token);
@@ -648,7 +649,7 @@ class SlackEmulatorImpl implements SlackEmulator {
 
   private buildMethods(): Record<string, MethodSpec> {
     return {
-      'api.test': { token: 'bot', handle: (p) => ({ ok: true, args: p }) },
+      'api.test': { token: 'none', handle: (p) => ({ ok: true, args: p }) },
       'auth.test': {
         token: 'bot',
         handle: () => ({
@@ -724,6 +725,7 @@ class SlackEmulatorImpl implements SlackEmulator {
 
   private chatPostMessage(p: Json): Json {
     const channel = this.resolveChannel(str(p, 'channel'));
+    if (!channel.isIm && !channel.isMember) throw new PlatformError('not_in_channel');
     const { text, blocks } = this.messageContent(p, true);
     const threadTs = str(p, 'thread_ts');
     const m: StoredMessage = {

@@ -471,6 +471,7 @@ describe('Slack emulator: Web API', () => {
     await expect(client.users.info({ user: 'U0NOBODY' })).rejects.toMatchObject({ data: { error: 'user_not_found' } });
     await expect(client.chat.postMessage({ channel: 'C0NOWHERE', text: 'x' })).rejects.toMatchObject({ data: { error: 'channel_not_found' } });
     await expect(client.chat.postMessage({ channel: dm, text: '' })).rejects.toMatchObject({ data: { error: 'no_text' } });
+    await expect(client.chat.postMessage({ channel: 'G0SECRET001', text: 'x' })).rejects.toMatchObject({ data: { error: 'not_in_channel' } });
   });
 
   it('refuses blocks Slack would refuse (invalid_blocks)', async () => {

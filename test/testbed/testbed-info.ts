@@ -25,6 +25,16 @@ export interface TestbedInfo {
   nodeName: string;
   /** Testbed state dir (keys, logs, pid files, testbed.json). */
   stateDir: string;
+  /**
+   * A bastion sshd on `host` for ProxyJump (same `user` and `identityFile`, host key in
+   * `knownHostsFile`). It only forwards to the login sshd at `host:port`; commands run on it print
+   * a fixed line instead. Absent in testbed.json written before it existed.
+   */
+  bastionPort?: number;
+  /** A second ed25519 identity for `user`, encrypted with a passphrase; authorized like the first. */
+  encryptedIdentityFile?: string;
+  /** File holding that key's passphrase (test-only: never log or print its content). */
+  encryptedIdentityPassphraseFile?: string;
 }
 
 declare module 'vitest' {
@@ -75,5 +85,25 @@ export function parseTestbedInfo(raw: unknown, source = 'testbed.json'): Testbed
     account: typeof raw['account'] === 'string' ? raw['account'] : '',
     nodeName: str('nodeName'),
     stateDir: str('stateDir'),
+    ...optionalFields(raw, source),
   };
+}
+
+/** The fields later testbeds added: checked when present, left out when absent. */
+function optionalFields(raw: Record<string, unknown>, source: string): Partial<TestbedInfo> {
+  const out: Partial<TestbedInfo> = {};
+  const bastionPort = raw['bastionPort'];
+  if (bastionPort !== undefined) {
+    if (typeof bastionPort !== 'number' || !Number.isInteger(bastionPort) || bastionPort <= 0 || bastionPort > 65535) {
+      throw new Error(`${source}: "bastionPort" must be a TCP port number`);
+    }
+    out.bastionPort = bastionPort;
+  }
+  for (const key of ['encryptedIdentityFile', 'encryptedIdentityPassphraseFile'] as const) {
+    const v = raw[key];
+    if (v === undefined) continue;
+    if (typeof v !== 'string' || v === '') throw new Error(`${source}: "${key}" must be a non-empty string`);
+    out[key] = v;
+  }
+  return out;
 }

@@ -3,7 +3,8 @@
 #
 #   munged -> MariaDB (127.0.0.1:$MYSQL_PORT, own datadir) -> slurmdbd -> slurmctld -> slurmd
 #   (cluster "relaytest", partitions gpu_normal* and gpu_dev) and a private OpenSSH server on
-#   127.0.0.1:2222 that lets the unprivileged user "relay" in with a generated ed25519 key.
+#   127.0.0.1:2222 that lets the unprivileged user "relay" in with a generated ed25519 key (and a
+#   second, passphrase-encrypted one), plus a bastion sshd on 127.0.0.1:2223 for ProxyJump.
 #
 # Run as root (no systemd needed: every daemon is started directly and tracked by pid file):
 #   sudo bash test/testbed/up.sh          # cold: ~15 s once packages are installed; warm: a few s
@@ -17,6 +18,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/lib.sh"
 
 SSH_PORT="${HPC_RELAY_TESTBED_SSH_PORT:-2222}"
+BASTION_PORT="${HPC_RELAY_TESTBED_BASTION_PORT:-2223}"
 TEST_USER=relay
 NODE_NAME=$(hostname -s)
 VERIFY_TIMEOUT=120
@@ -26,9 +28,11 @@ VERIFY_TIMEOUT=120
 # ---------------------------------------------------------------------------------------------
 
 # tb_ssh USER PORT IDENTITY COMMAND...: run COMMAND on the testbed over real ssh, strictly.
+# Extra client options may come in the array TB_SSH_EXTRA.
+TB_SSH_EXTRA=()
 tb_ssh() {
   local user=$1 port=$2 identity=$3; shift 3
-  ssh -F /dev/null -i "$identity" -p "$port" \
+  ssh -F /dev/null -i "$identity" -p "$port" "${TB_SSH_EXTRA[@]}" \
     -o BatchMode=yes -o IdentitiesOnly=yes -o StrictHostKeyChecking=yes \
     -o UserKnownHostsFile="$TESTBED_DIR/known_hosts" -o GlobalKnownHostsFile=/dev/null \
     -o ConnectTimeout=10 -o LogLevel=ERROR \
@@ -43,6 +47,21 @@ verify() {
   printf '%s\n' "$out" | sed 's/^/    /' >&2
   grep -q '^gpu_normal\*' <<<"$out" || die "sinfo does not list gpu_normal as the default partition"
   grep -q '^gpu_dev ' <<<"$out" || die "sinfo does not list gpu_dev"
+
+  # The bastion (ProxyJump): it only forwards to the login sshd, it runs no commands itself.
+  if [[ -s $TB_SSHD/bastion/port ]]; then
+    local bport jump
+    bport=$(cat "$TB_SSHD/bastion/port")
+    log "verify: ssh -J $TEST_USER@127.0.0.1:$bport -p $SSH_PORT $TEST_USER@127.0.0.1 true"
+    jump="ssh -F /dev/null -i $identity -p $bport -o BatchMode=yes -o IdentitiesOnly=yes"
+    jump+=" -o StrictHostKeyChecking=yes -o UserKnownHostsFile=$TESTBED_DIR/known_hosts"
+    jump+=" -o GlobalKnownHostsFile=/dev/null -o ConnectTimeout=10 -o LogLevel=ERROR -W %h:%p $TEST_USER@127.0.0.1"
+    TB_SSH_EXTRA=(-o ProxyCommand="$jump")
+    out=$(tb_ssh "$TEST_USER" "$SSH_PORT" "$identity" echo through-bastion 2>&1) ||
+      die "ssh through the bastion on 127.0.0.1:$bport failed: $out" "$TB_LOG/sshd-bastion.log" "$TB_LOG/sshd-main.log"
+    TB_SSH_EXTRA=()
+    [[ $out == through-bastion ]] || die "ssh through the bastion printed '$out'"
+  fi
 
   log "verify: sbatch --wrap job as $TEST_USER"
   jobid=$(tb_ssh "$TEST_USER" "$SSH_PORT" "$identity" \
@@ -407,6 +426,36 @@ ensure_ssh_user() {
   chmod 0600 "$ak"
 }
 
+# ensure_encrypted_key USER: a second ed25519 identity for USER at $TB_KEYS/USER_ed25519_enc,
+# encrypted with a random passphrase kept (test-only) in $TB_KEYS/USER_ed25519_enc.passphrase,
+# and authorized for USER. Kept as long as the passphrase still opens it.
+ensure_encrypted_key() {
+  local name=$1 key pass comment home ak
+  key=$TB_KEYS/${name}_ed25519_enc
+  pass=$key.passphrase
+  comment="$name-encrypted@hpc-relay-testbed"
+  if [[ ! -s $key || ! -s $key.pub || ! -s $pass ]] ||
+    ! ssh-keygen -y -P "$(cat "$pass")" -f "$key" >/dev/null 2>&1; then
+    log "user: generating encrypted ed25519 identity $key (passphrase in $pass)"
+    rm -f "$key" "$key.pub" "$pass"
+    (umask 077 && head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' >"$pass")
+    ssh-keygen -q -t ed25519 -N "$(cat "$pass")" -C "$comment" -f "$key"
+  fi
+  chmod 0600 "$key" "$pass"
+  chmod 0644 "$key.pub"
+  if [[ -n ${SUDO_UID:-} && ${SUDO_UID} != 0 ]]; then chown "$SUDO_UID" "$key" "$pass"; fi
+  home=$(getent passwd "$name" | cut -d: -f6)
+  ak=$home/.ssh/authorized_keys
+  if ! grep -qxF "$(cat "$key.pub")" "$ak"; then
+    # Drop a previous encrypted key of ours (regenerated above), then authorize the current one.
+    grep -vF " $comment" "$ak" >"$ak.tmp" || true
+    cat "$key.pub" >>"$ak.tmp"
+    mv -f "$ak.tmp" "$ak"
+  fi
+  chown "$name:$name" "$ak"
+  chmod 0600 "$ak"
+}
+
 # ensure_sshd NAME PORT ALLOWUSERS [EXTRA_CONFIG]: a private sshd on 127.0.0.1:PORT with its own
 # host key, config, pid file and log under $TB_SSHD/NAME. A bastion for ProxyJump is another call.
 ensure_sshd() {
@@ -467,7 +516,9 @@ EOF
 
 write_known_hosts() {
   local content="" d port
-  for d in "$TB_SSHD"/*/; do
+  # The login sshd first (tests read its line as the first ssh-ed25519 entry), then the others.
+  for d in "$TB_SSHD/main/" "$TB_SSHD"/*/; do
+    [[ $d == "$TB_SSHD/main/" && -n $content ]] && continue
     [[ -s $d/port && -s $d/ssh_host_ed25519_key.pub ]] || continue
     port=$(cat "$d/port")
     content+="[127.0.0.1]:$port $(cut -d' ' -f1,2 "$d/ssh_host_ed25519_key.pub")"$'\n'
@@ -490,7 +541,10 @@ write_testbed_json() {
   "defaultPartition": "gpu_normal",
   "account": $(json_str "$SLURM_ACCOUNT"),
   "nodeName": $(json_str "$NODE_NAME"),
-  "stateDir": $(json_str "$TESTBED_DIR")
+  "stateDir": $(json_str "$TESTBED_DIR"),
+  "bastionPort": $BASTION_PORT,
+  "encryptedIdentityFile": $(json_str "$TB_KEYS/${TEST_USER}_ed25519_enc"),
+  "encryptedIdentityPassphraseFile": $(json_str "$TB_KEYS/${TEST_USER}_ed25519_enc.passphrase")
 }
 EOF
   )
@@ -520,10 +574,14 @@ ensure_mariadb
 write_slurm_configs
 ensure_slurmdbd
 ensure_ssh_user "$TEST_USER"
+ensure_encrypted_key "$TEST_USER"
 ensure_slurm_user "$TEST_USER"
 ensure_slurmctld
 ensure_slurmd
 ensure_sshd main "$SSH_PORT" "$TEST_USER"
+# A ProxyJump bastion: the same user may log in, but only to forward to the login sshd.
+ensure_sshd bastion "$BASTION_PORT" "$TEST_USER" "PermitOpen 127.0.0.1:$SSH_PORT
+ForceCommand /bin/echo 'hpc-relay testbed bastion: forwarding only'"
 write_known_hosts
 write_testbed_json
 verify

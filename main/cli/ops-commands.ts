@@ -64,7 +64,10 @@ export function registerOpsCommands(program: Command, open: OpenCore, services: 
       process.once('SIGTERM', onSignal);
       const names = await runtime.start();
       core.logger.info('daemon started', { services: names, home: core.home });
+      // Nothing else may hold the event loop (no cluster, no Slack): keep the process alive until a signal.
+      const keepAlive = setInterval(() => undefined, 1 << 30);
       await once(stopping.signal, 'abort');
+      clearInterval(keepAlive);
       await runtime.stop();
       await core.close();
       core.logger.info('daemon stopped');

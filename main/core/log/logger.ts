@@ -31,17 +31,18 @@ export function createLogger(opts: LoggerOptions): Logger & { flush(): void } {
   const streams: pino.StreamEntry[] = [];
   if (opts.file) {
     fs.mkdirSync(path.dirname(opts.file), { recursive: true, mode: 0o700 });
-    streams.push({ stream: pino.destination({ dest: opts.file, sync: true, mkdir: true }) });
+    streams.push({ level: 'trace', stream: pino.destination({ dest: opts.file, sync: true, mkdir: true }) });
   }
-  if (opts.stderr) streams.push({ stream: pino.destination({ fd: 2, sync: true }) });
+  if (opts.stderr) streams.push({ level: 'trace', stream: pino.destination({ fd: 2, sync: true }) });
   const p = pino(
     {
-      level: opts.level ?? 'info',
+      // No destination at all: a silent logger (no /dev/null, which Windows lacks).
+      level: streams.length ? (opts.level ?? 'info') : 'silent',
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       hooks: { streamWrite: (s) => opts.registry.redact(s) },
       base: { pid: process.pid },
     },
-    streams.length ? pino.multistream(streams) : pino.destination({ dest: '/dev/null', sync: true }),
+    pino.multistream(streams),
   );
   return new PinoLogger(p);
 }

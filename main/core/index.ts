@@ -4,7 +4,8 @@ import { resolveSshTarget } from './cluster/ssh-target.js';
 import { SettingsService } from './config/settings.js';
 import { clusterChecks, settingsChecks } from './doctor/core-checks.js';
 import { runDoctor, type DoctorCheck, type DoctorReport } from './doctor/doctor.js';
-import type { ConfigStore, Logger, PromptUser, SecretStore } from './ports.js';
+import type { ConfigStore, Logger, Notifier, PromptUser, SecretStore, StatusBoard } from './ports.js';
+import { createStatusBoard, sshLinkStatus } from './runtime/status-board.js';
 import type { SecretRegistry } from './secrets/redact.js';
 import { sshPassphraseName } from './secrets/secret-names.js';
 import { SecretsService } from './secrets/secrets-service.js';
@@ -19,6 +20,13 @@ export interface CoreDeps {
   registry: SecretRegistry;
   logger: Logger;
   prompt: PromptUser;
+  /** Desktop notifications (the tray app); absent in the CLI and the daemon. */
+  notifier?: Notifier | null;
+  /**
+   * better-sqlite3's native binding for this runtime (`npm start` passes an Electron build,
+   * see main/app/resource-paths.ts); undefined means the one in node_modules.
+   */
+  sqliteNativeBinding?: string | undefined;
 }
 
 export interface Core {
@@ -27,6 +35,11 @@ export interface Core {
   readonly secrets: SecretsService;
   readonly logger: Logger;
   readonly registry: SecretRegistry;
+  /** SSH, Slack, model and job states for the tray and the window. */
+  readonly status: StatusBoard;
+  /** Desktop notifications when the tray app runs; null otherwise. */
+  readonly notifier: Notifier | null;
+  readonly sqliteNativeBinding: string | undefined;
   /** The cluster service for the current cluster.* settings (rebuilt when they change). */
   cluster(): ClusterService;
   doctorChecks(): DoctorCheck[];
@@ -39,6 +52,7 @@ export function createCore(deps: CoreDeps): Core {
   const settings = new SettingsService(deps.configStore);
   const secrets = new SecretsService(deps.keychain, deps.env, deps.registry, deps.keychainError);
   let current: { key: string; service: ClusterService } | null = null;
+  const status = createStatusBoard();
 
   function cluster(): ClusterService {
     const target = resolveSshTarget(settings.settings().cluster);
@@ -56,7 +70,10 @@ export function createCore(deps: CoreDeps): Core {
       },
     });
     session.on('state', (s) => deps.logger.info('ssh state', { state: s.kind, ...(s.kind === 'disconnected' && s.reason ? { reason: s.reason } : {}) }));
+    // Only the current session speaks for the link: a replaced one closing is old news.
+    session.on('state', (s) => { if (current?.service.ssh === session) status.publish({ ssh: sshLinkStatus(s) }); });
     current = { key, service: new ClusterService(session) };
+    status.publish({ ssh: sshLinkStatus(session.state) });
     return current.service;
   }
 
@@ -69,6 +86,9 @@ export function createCore(deps: CoreDeps): Core {
     secrets,
     logger: deps.logger,
     registry: deps.registry,
+    status,
+    notifier: deps.notifier ?? null,
+    sqliteNativeBinding: deps.sqliteNativeBinding,
     cluster,
     doctorChecks,
     doctor: () => runDoctor(doctorChecks()),

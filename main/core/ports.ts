@@ -28,10 +28,49 @@ export interface Notification {
   body: string;
   /** Where a click should lead, for example `job:1234`. */
   target?: string;
+  /** How the job ended, when this is a job's end: the tray's "a job failed" state and its badge count it. */
+  outcome?: 'succeeded' | 'failed';
 }
 
 export interface Notifier {
   notify(n: Notification): Promise<void>;
+}
+
+/**
+ * How a connection the core keeps is doing, for the tray, the window and the doctor.
+ * `off`: not configured or not enabled; `attention`: a person must act (a prompt is waiting,
+ * a host key changed, credentials were refused) before it can connect.
+ */
+export type LinkState = 'off' | 'connecting' | 'connected' | 'disconnected' | 'attention';
+
+export interface LinkStatus {
+  state: LinkState;
+  /** One sentence for a tooltip or the window (the reason, the prompt's title); never a secret. */
+  detail?: string;
+}
+
+export interface RunningJob {
+  id: string;
+  name: string;
+  /** SLURM's state name: PENDING, RUNNING, … */
+  state: string;
+}
+
+/** What the core's long-running parts report about themselves; each part publishes its own field. */
+export interface StatusSnapshot {
+  ssh: LinkStatus;
+  slack: LinkStatus;
+  model: LinkStatus;
+  /** Null until a job service publishes; then the user's unfinished jobs. */
+  jobs: { running: RunningJob[] } | null;
+}
+
+export interface StatusBoard {
+  snapshot(): StatusSnapshot;
+  /** Replaces the given fields; listeners hear about it only when something changed. */
+  publish(part: Partial<StatusSnapshot>): void;
+  /** Returns a function that unsubscribes. */
+  subscribe(listener: (snapshot: StatusSnapshot) => void): () => void;
 }
 
 export interface Clock {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { RelayError } from '../errors.js';
+import { JOBS_SCHEMA_V2 } from './jobs-schema.js';
 
 export type Db = Database.Database;
 
@@ -24,6 +25,7 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  { version: 2, up: JOBS_SCHEMA_V2 },
 ];
 
 export interface OpenOptions {
@@ -57,13 +59,16 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Db {
 }
 
 export function migrate(db: Db, migrations: readonly Migration[]): number {
-  const current = db.pragma('user_version', { simple: true }) as number;
+  const version = () => db.pragma('user_version', { simple: true }) as number;
   for (const m of migrations) {
-    if (m.version <= current) continue;
+    if (m.version <= version()) continue;
+    // IMMEDIATE, and the version read again inside: a daemon and a CLI opening a fresh file at the
+    // same moment must not both run one migration (the second would fail on CREATE TABLE).
     db.transaction(() => {
+      if (m.version <= version()) return;
       db.exec(m.up);
       db.pragma(`user_version = ${m.version}`);
-    })();
+    }).immediate();
   }
   return db.pragma('user_version', { simple: true }) as number;
 }

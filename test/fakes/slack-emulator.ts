@@ -255,6 +255,20 @@ export interface SlackEmulator {
   disconnect(reason?: string): void;
   /** Terminates every connection without a close handshake (a dropped link). */
   dropSockets(): void;
+  /**
+   * Sends a delivery again the way Slack does when it saw no ack in time: a new envelope with
+   * `retry_attempt` + 1 and `retry_reason: "timeout"` (the event and its `event_id` unchanged).
+   */
+  redeliver(delivery: Delivery): void;
+  /** Stops the server's WebSocket pings on the open connections (an edge that stopped pinging). */
+  stopPings(): void;
+  /**
+   * Open connections go silent without closing: nothing is read (so no pongs) and nothing is sent
+   * (no events, no pings) — a link that looks up and delivers nothing. New connections are normal.
+   */
+  freezeSockets(): void;
+  /** `num_connections` of every hello sent, in order. */
+  readonly hellos: readonly number[];
   close(): Promise<void>;
 }
 
@@ -317,6 +331,8 @@ interface Connection {
   helloTimer: NodeJS.Timeout | undefined;
   /** Hello sent: envelopes may go out on this connection. */
   ready: boolean;
+  /** freezeSockets(): neither reads nor writes. */
+  frozen: boolean;
 }
 
 interface MethodSpec {
@@ -344,6 +360,7 @@ class SlackEmulatorImpl implements SlackEmulator {
   readonly responseUrlPosts: ResponseUrlPost[] = [];
   readonly deliveries: DeliveryImpl[] = [];
   readonly acks: AckRecord[] = [];
+  readonly hellos: number[] = [];
   totalConnections = 0;
 
   private readonly botTokens: Set<string>;
@@ -989,7 +1006,7 @@ class SlackEmulatorImpl implements SlackEmulator {
   }
 
   private onConnection(ws: WebSocket): void {
-    const conn: Connection = { id: this.nextConnectionId++, ws, pinger: undefined, helloTimer: undefined, ready: false };
+    const conn: Connection = { id: this.nextConnectionId++, ws, pinger: undefined, helloTimer: undefined, ready: false, frozen: false };
     this.connections.set(conn.id, conn);
     this.totalConnections += 1;
     ws.on('message', (data, isBinary) => {
@@ -1005,11 +1022,12 @@ class SlackEmulatorImpl implements SlackEmulator {
     ws.on('error', () => {
       // A terminated peer; 'close' follows.
     });
-    if (this.serverPingIntervalMs > 0) conn.pinger = setInterval(() => ws.ping(), this.serverPingIntervalMs);
+    if (this.serverPingIntervalMs > 0) conn.pinger = setInterval(() => { if (!conn.frozen) ws.ping(); }, this.serverPingIntervalMs);
     this.notify();
     const hello = (): void => {
       conn.helloTimer = undefined;
       if (ws.readyState !== WebSocket.OPEN) return;
+      this.hellos.push(this.connectionCount);
       ws.send(JSON.stringify({
         type: 'hello',
         num_connections: this.connectionCount,
@@ -1057,7 +1075,7 @@ class SlackEmulatorImpl implements SlackEmulator {
   }
 
   private pickConnection(): Connection | undefined {
-    const open = [...this.connections.values()].filter((c) => c.ready && c.ws.readyState === WebSocket.OPEN);
+    const open = [...this.connections.values()].filter((c) => c.ready && !c.frozen && c.ws.readyState === WebSocket.OPEN);
     if (open.length === 0) return undefined;
     const conn = open[this.roundRobin % open.length];
     this.roundRobin += 1;
@@ -1280,6 +1298,35 @@ class SlackEmulatorImpl implements SlackEmulator {
 
   dropSockets(): void {
     for (const c of this.connections.values()) c.ws.terminate();
+  }
+
+  redeliver(delivery: Delivery): void {
+    const d = this.deliveries.find((x) => x === delivery);
+    if (!d) throw new Error('redeliver: not a delivery of this emulator');
+    if (d.type !== 'events_api') throw new Error('redeliver: Slack retries events_api envelopes only');
+    clearTimeout(d.timer);
+    d.timer = undefined;
+    const last = d.attempts.at(-1);
+    if (last) last.expired = true;
+    this.transmit(d);
+    this.notify();
+  }
+
+  stopPings(): void {
+    for (const c of this.connections.values()) {
+      clearInterval(c.pinger);
+      c.pinger = undefined;
+    }
+  }
+
+  freezeSockets(): void {
+    for (const c of this.connections.values()) {
+      c.frozen = true;
+      clearInterval(c.pinger);
+      c.pinger = undefined;
+      c.ws.pause();
+    }
+    this.notify();
   }
 
   async close(): Promise<void> {

@@ -1,15 +1,30 @@
 /**
- * The Slack side of the relay: a Bolt app in Socket Mode (no public URL needed) that hands DM
- * text and @mentions to a `TextHandler` and posts what it answers.
+ * The Slack side of the relay: a Bolt app in Socket Mode (no public URL needed). Bolt parses and
+ * acks envelopes; `SlackRouter` decides what they mean; `SlackSender` sends every answer; the
+ * `SocketSupervisor` keeps the link up. Reports for ended jobs go out through `reporter`.
  */
-import { App, SocketModeReceiver } from '@slack/bolt';
-import type { Logger } from '../ports.js';
+import { App, SocketModeReceiver, webApi } from '@slack/bolt';
+import type { DoctorReport } from '../doctor/doctor.js';
+import type { Clock, Logger } from '../ports.js';
+import { systemClock } from '../ports.js';
+import { SecretRegistry } from '../secrets/redact.js';
+import { createAccessControl } from './access.js';
+import { ApprovalBroker } from './approvals.js';
 import { boltLoggerFor, toBoltLogLevel } from './bolt-logger.js';
 import type { BoltLogLevel } from './bolt-logger.js';
+import type { ChartRenderer } from './chart.js';
 import { SlackGatewayError, slackPlatformError } from './errors.js';
-import { SocketLink } from './socket-link.js';
-import { builtinTextHandler, stripLeadingMention } from './text-commands.js';
-import type { TextHandler } from './text-commands.js';
+import { EventDedupe } from './event-dedupe.js';
+import { SlackJobReporter } from './job-report.js';
+import type { AgentIo, SlackPorts } from './jobs-api.js';
+import { SocketSupervisor } from './liveness.js';
+import type { LinkHealth } from './liveness.js';
+import type { SlackReporter } from './reporter.js';
+import { SlackRouter } from './router.js';
+import { SlackSender, redactDeep } from './sender.js';
+import type { SenderStats } from './sender.js';
+import { FileThreadMemory } from './threads.js';
+import type { ThreadMemory } from './threads.js';
 
 export interface SlackGatewayOptions {
   /** Bot token, `xoxb-…`. */
@@ -19,27 +34,47 @@ export interface SlackGatewayOptions {
   /** Web API base (e.g. an emulator's `http://127.0.0.1:1234/api/`); Slack's own by default. */
   apiUrl?: string;
   logger: Logger;
+  /** Redacts every outgoing message (the core's registry knows the secret values). */
+  registry?: SecretRegistry;
+  /** slack.allowedUsers, read per request; empty (the default) refuses everyone. */
+  allowedUsers?: () => readonly string[];
+  /** slack.homeChannel, read per report. */
+  homeChannel?: () => string | undefined;
+  ports?: SlackPorts;
+  doctor?: () => Promise<DoctorReport>;
+  threads?: ThreadMemory;
+  chartRenderer?: ChartRenderer;
   /** How much of Bolt's own logging reaches `logger` (default `warn`). */
   boltLogLevel?: BoltLogLevel;
-  /**
-   * Socket Mode: how long to wait for a pong before the link counts as dead, and the base delay
-   * before reconnecting after a disconnect (Bolt's default 5000 ms).
-   */
+  /** A pong missing this long means a dead link (Socket Mode client default 5000 ms). */
   clientPingTimeoutMs?: number;
-  /** What to answer to text; defaults to the built-in `ping` → `pong`. */
-  handleText?: TextHandler;
-  /** How long `stop()` waits for a `start()` in progress to settle (default 15000 ms). */
+  /** Once Slack pings, a ping missing this long means a dead link (default 30000 ms). */
+  serverPingTimeoutMs?: number;
+  reconnect?: { baseMs?: number; maxMs?: number; connectTimeoutMs?: number; tooManyBackoffMs?: number };
+  /** How long `stop()` waits for work in flight, then for queued messages (default 15000 ms). */
   stopTimeoutMs?: number;
+  clock?: Clock;
 }
 
 export type SlackGatewayState = 'new' | 'starting' | 'connected' | 'reconnecting' | 'stopping' | 'stopped' | 'failed';
 
+export interface SlackGatewayHealth extends LinkHealth {
+  state: SlackGatewayState;
+  outgoing: SenderStats;
+  botUserId: string | null;
+}
+
 export interface SlackGateway {
   /** Checks the bot token (auth.test), opens the Socket Mode link; resolves once Slack said hello. */
   start(): Promise<void>;
-  /** Closes the link. Safe to call in any state, also while `start()` is still connecting. */
+  /** Finishes work in flight, flushes queued messages, closes the link. Safe in any state. */
   stop(): Promise<void>;
   readonly state: SlackGatewayState;
+  health(): SlackGatewayHealth;
+  /** Posts job-end reports (the notify dispatcher's Slack channel). */
+  readonly reporter: SlackReporter;
+  /** Say things and ask for approvals in a conversation (for the agent and monitors). */
+  conversation(channel: string, userId: string, threadTs?: string): AgentIo;
 }
 
 interface MessageLike {
@@ -53,84 +88,149 @@ interface MessageLike {
   ts: string;
 }
 
+interface ActionBody {
+  user?: { id?: string };
+  channel?: { id?: string };
+  container?: { message_ts?: string; channel_id?: string };
+  message?: { ts?: string; thread_ts?: string };
+  response_url?: string;
+}
+
 export function createSlackGateway(opts: SlackGatewayOptions): SlackGateway {
   const log = opts.logger.child({ component: 'slack-gateway' });
+  const clock = opts.clock ?? systemClock;
   const boltLevel = toBoltLogLevel(opts.boltLogLevel ?? 'warn');
   const boltLogger = boltLoggerFor(opts.logger, opts.boltLogLevel ?? 'warn');
-  const handleText = opts.handleText ?? builtinTextHandler;
+  const registry = opts.registry ?? new SecretRegistry();
+  registry.add(opts.botToken);
+  registry.add(opts.appToken);
   const stopTimeoutMs = opts.stopTimeoutMs ?? 15_000;
   const apiOptions = opts.apiUrl ? { slackApiUrl: opts.apiUrl } : {};
+  // Failures surface at once; the supervisor and the sender own retrying (with backoff, forever).
+  const noRetry = { retryConfig: { retries: 0 } };
 
-  // Our own receiver: Bolt's built-in one cannot be given the ping timeout (= reconnect delay).
   const receiver = new SocketModeReceiver({
     appToken: opts.appToken,
     logger: boltLogger,
     logLevel: boltLevel,
+    autoReconnectEnabled: false,
     ...(opts.clientPingTimeoutMs !== undefined ? { clientPingTimeout: opts.clientPingTimeoutMs } : {}),
+    ...(opts.serverPingTimeoutMs !== undefined ? { serverPingTimeout: opts.serverPingTimeoutMs } : {}),
     // The Socket Mode client's own WebClient (apps.connections.open) takes its options from here.
-    installerOptions: { clientOptions: { ...apiOptions } },
+    installerOptions: { clientOptions: { ...apiOptions, ...noRetry } },
   });
   const app = new App({
     token: opts.botToken,
     receiver,
     logger: boltLogger,
     logLevel: boltLevel,
-    clientOptions: { ...apiOptions },
+    clientOptions: { ...apiOptions, ...noRetry },
     // auth.test runs in init(), where its failure can be caught, not in the constructor.
     deferInitialization: true,
   });
-  const socket = receiver.client;
-  const link = new SocketLink(socket);
+  const supervisor = new SocketSupervisor({
+    client: receiver.client,
+    logger: opts.logger,
+    clock,
+    ...(opts.reconnect?.baseMs !== undefined ? { reconnectBaseMs: opts.reconnect.baseMs } : {}),
+    ...(opts.reconnect?.maxMs !== undefined ? { reconnectMaxMs: opts.reconnect.maxMs } : {}),
+    ...(opts.reconnect?.connectTimeoutMs !== undefined ? { connectTimeoutMs: opts.reconnect.connectTimeoutMs } : {}),
+    ...(opts.reconnect?.tooManyBackoffMs !== undefined ? { tooManyBackoffMs: opts.reconnect.tooManyBackoffMs } : {}),
+  });
+  const sender = new SlackSender({
+    client: new webApi.WebClient(opts.botToken, { ...apiOptions, ...noRetry, logger: boltLogger, logLevel: boltLevel, rejectRateLimitedCalls: true, timeout: 30_000 }),
+    registry,
+    logger: opts.logger,
+    clock,
+  });
+  const allowedUsers = opts.allowedUsers ?? (() => []);
+  const threads = opts.threads ?? new FileThreadMemory(null, opts.logger);
+  const approvals = new ApprovalBroker(clock);
+  const access = createAccessControl(allowedUsers, opts.logger, () => clock.now());
+  const dedupe = new EventDedupe(60 * 60_000, 10_000, () => clock.now());
+  let botUserId: string | undefined;
+  const router = new SlackRouter({
+    sender, access, approvals, threads, ports: opts.ports ?? {}, logger: opts.logger,
+    ...(opts.doctor ? { doctor: opts.doctor } : {}),
+    botUserId: () => botUserId,
+  });
+  const reporter = new SlackJobReporter({
+    sender, threads, logger: opts.logger,
+    homeChannel: opts.homeChannel ?? (() => undefined),
+    allowedUsers,
+    ...(opts.chartRenderer ? { renderer: opts.chartRenderer } : {}),
+  });
 
   let state: SlackGatewayState = 'new';
   let startPromise: Promise<void> | undefined;
   let stopPromise: Promise<void> | undefined;
-  let abortStart: ((e: Error) => void) | undefined;
-  const stopped = new Promise<never>((_resolve, reject) => {
-    abortStart = reject;
-  });
-  stopped.catch(() => undefined);
-
-  socket.on('connected', () => {
-    if (state === 'stopped') {
-      // A reconnect that was already under way when stop() ran: close it again.
-      void link.close();
-      return;
-    }
-    if (state === 'reconnecting') {
-      log.info('Slack link re-established');
-      state = 'connected';
-    }
-  });
-  socket.on('reconnecting', () => {
-    if (state === 'connected') state = 'reconnecting';
-    log.info('Slack link lost; reconnecting');
-  });
-
-  const reply = async (text: string, ctx: { userId: string; channelId: string }): Promise<string | null> => {
-    try {
-      return await handleText(text, ctx);
-    } catch (e) {
-      log.error('text handler failed', { err: e instanceof Error ? e.message : String(e) });
-      return 'Something went wrong handling that; see the relay log.';
-    }
+  const inflight = new Set<Promise<unknown>>();
+  const track = <T>(p: Promise<T>): Promise<T> => {
+    inflight.add(p);
+    void p.finally(() => inflight.delete(p)).catch(() => undefined);
+    return p;
   };
 
-  app.message(async ({ message, say, context }) => {
-    const m = message as MessageLike;
-    // Only people talking to the bot in its DM; never bots (ourselves included) or edits/joins.
-    if (m.channel_type !== 'im' || m.subtype !== undefined || m.bot_id !== undefined) return;
-    if (!m.user || m.user === context.botUserId || typeof m.text !== 'string') return;
-    const answer = await reply(m.text, { userId: m.user, channelId: m.channel });
-    if (answer === null) return;
-    await say({ text: answer, ...(m.thread_ts ? { thread_ts: m.thread_ts } : {}) });
+  supervisor.onPhase((p) => {
+    if (state === 'stopping' || state === 'stopped' || state === 'new' || state === 'starting') return;
+    if (p === 'connected') state = 'connected';
+    else if (p === 'waiting' || p === 'connecting') state = 'reconnecting';
   });
 
-  app.event('app_mention', async ({ event, say, context }) => {
+  // Redelivered envelopes (retry_attempt > 0, maybe on another connection) are handled once.
+  app.use(async ({ body, context, next }) => {
+    supervisor.noteEnvelope();
+    const eventId = (body as { event_id?: unknown }).event_id;
+    if (typeof eventId === 'string' && !dedupe.firstTime(eventId)) {
+      log.info('ignored a redelivered Slack event', { eventId, retryNum: context.retryNum, retryReason: context.retryReason });
+      return;
+    }
+    await next();
+  });
+
+  app.message(async ({ message, context }) => {
+    const m = message as MessageLike;
+    // People only: never bots (ourselves included), edits, joins or other subtypes.
+    if (m.subtype !== undefined || m.bot_id !== undefined) return;
+    if (!m.user || m.user === context.botUserId || typeof m.text !== 'string') return;
+    await track(router.onMessage({
+      kind: 'message', userId: m.user, channel: m.channel, text: m.text, ts: m.ts,
+      ...(m.channel_type ? { channelType: m.channel_type } : {}),
+      ...(m.thread_ts ? { threadTs: m.thread_ts } : {}),
+    }));
+  });
+
+  app.event('app_mention', async ({ event, context }) => {
     if (event.bot_id !== undefined || !event.user || event.user === context.botUserId) return;
-    const answer = await reply(stripLeadingMention(event.text), { userId: event.user, channelId: event.channel });
-    if (answer === null) return;
-    await say({ text: answer, thread_ts: event.thread_ts ?? event.ts });
+    await track(router.onMessage({
+      kind: 'mention', userId: event.user, channel: event.channel, text: event.text, ts: event.ts,
+      ...(event.thread_ts ? { threadTs: event.thread_ts } : {}),
+    }));
+  });
+
+  app.command(/^\/hpc$/, async ({ command, ack }) => {
+    const r = router.onSlash({ userId: command.user_id, channel: command.channel_id, text: command.text, responseUrl: command.response_url });
+    await ack(r.ack ? redactDeep({ response_type: 'ephemeral' as const, text: r.ack.text }, registry) : undefined);
+    if (r.then) await track(r.then());
+  });
+
+  app.action(/.*/, async ({ ack, action, body }) => {
+    await ack();
+    const b = body as ActionBody;
+    const a = action as { action_id?: unknown; value?: unknown };
+    const userId = b.user?.id;
+    if (typeof userId !== 'string') return;
+    const channel = b.channel?.id ?? b.container?.channel_id;
+    const messageTs = b.message?.ts ?? b.container?.message_ts;
+    await track(router.onAction({
+      userId,
+      actionId: typeof a.action_id === 'string' ? a.action_id : '',
+      value: typeof a.value === 'string' ? a.value : '',
+      ...(channel ? { channel } : {}),
+      ...(messageTs ? { messageTs } : {}),
+      ...(b.message?.thread_ts ? { messageThreadTs: b.message.thread_ts } : {}),
+      ...(b.response_url ? { responseUrl: b.response_url } : {}),
+    }));
   });
 
   app.error(async (error) => {
@@ -144,30 +244,38 @@ export function createSlackGateway(opts: SlackGatewayOptions): SlackGateway {
       const platform = slackPlatformError(e);
       if (platform) {
         throw new SlackGatewayError('SLACK_BOT_TOKEN_REFUSED', `Slack refused the bot token (${platform}).`, {
-          fix: 'Copy the Bot User OAuth Token (xoxb-…) from the app’s OAuth & Permissions page and set it again.',
+          fix: 'Copy the Bot User OAuth Token (xoxb-…) from the app’s OAuth & Permissions page and run `hpc-relay secrets set slack-bot-token`.',
           cause: e,
         });
       }
       throw new SlackGatewayError('SLACK_UNREACHABLE', `Could not reach Slack: ${e instanceof Error ? e.message : String(e)}.`, {
-        fix: 'Check the network connection and try again.',
+        fix: 'Check the network connection (and slack.apiUrl); the relay keeps trying.',
         cause: e,
       });
     }
+    const auth = await app.client.auth.test().catch(() => undefined);
+    botUserId = typeof auth?.user_id === 'string' ? auth.user_id : undefined;
     try {
-      await app.start();
+      await supervisor.connectFirst(() => app.start());
     } catch (e) {
       const platform = slackPlatformError(e);
       if (platform) {
         throw new SlackGatewayError('SLACK_APP_TOKEN_REFUSED', `Slack refused the app-level token (${platform}).`, {
-          fix: 'Create an app-level token with the connections:write scope (Basic Information → App-Level Tokens) and set it again.',
+          fix: 'Create an app-level token with the connections:write scope (Basic Information → App-Level Tokens) and run `hpc-relay secrets set slack-app-token`.',
           cause: e,
         });
       }
-      throw new SlackGatewayError('SLACK_UNREACHABLE', `Could not open the Slack Socket Mode link: ${e instanceof Error ? e.message : String(e)}.`, {
-        fix: 'Check the network connection and try again.',
+      throw new SlackGatewayError('SLACK_UNREACHABLE', `Could not open the Slack Socket Mode link: ${e instanceof Error ? e.message : e === undefined ? 'closed before hello' : String(e)}.`, {
+        fix: 'Check the network connection; the relay keeps trying.',
         cause: e,
       });
     }
+  };
+
+  const waitBounded = async (p: Promise<unknown>, ms: number): Promise<void> => {
+    let t: { cancel(): void } | undefined;
+    await Promise.race([p.catch(() => undefined), new Promise<void>((resolve) => { t = clock.setTimeout(resolve, ms); })]);
+    t?.cancel();
   };
 
   return {
@@ -175,38 +283,42 @@ export function createSlackGateway(opts: SlackGatewayOptions): SlackGateway {
       return state;
     },
 
+    health() {
+      return { ...supervisor.health(), state, outgoing: { ...sender.stats }, botUserId: botUserId ?? null };
+    },
+
+    reporter,
+
+    conversation(channel, userId, threadTs) {
+      return router.io({ channel, ...(threadTs ? { threadTs } : {}) }, userId);
+    },
+
     async start() {
       if (state !== 'new') throw new Error(`The Slack gateway cannot start: it is ${state} (make a new one)`);
       state = 'starting';
-      startPromise = Promise.race([doStart(), stopped]);
+      startPromise = doStart();
       try {
         await startPromise;
-        if (state === 'starting') state = 'connected';
-        log.info('connected to Slack');
       } catch (e) {
         if (state === 'starting') state = 'failed';
         throw e;
       }
+      if (state !== 'starting') throw new Error('The Slack gateway was stopped while connecting.');
+      state = 'connected';
+      log.info('connected to Slack', { botUserId, numConnections: supervisor.health().numConnections });
     },
 
     stop() {
       stopPromise ??= (async () => {
         const pending = state === 'starting' ? startPromise : undefined;
         state = 'stopping';
-        if (pending) {
-          // Let a connect in progress finish first (bounded, for a Slack that never answers).
-          let timer: NodeJS.Timeout | undefined;
-          await Promise.race([
-            pending.catch(() => undefined),
-            new Promise<void>((resolve) => {
-              timer = setTimeout(resolve, stopTimeoutMs);
-            }),
-          ]);
-          clearTimeout(timer);
-        }
-        await link.close(stopTimeoutMs);
+        if (pending) await waitBounded(pending, stopTimeoutMs);
+        // No new envelopes; let commands already running finish and send their answers.
+        await supervisor.close();
+        if (inflight.size) await waitBounded(Promise.allSettled([...inflight]), stopTimeoutMs);
+        approvals.closeAll();
+        await sender.stop(stopTimeoutMs);
         state = 'stopped';
-        abortStart?.(new Error('The Slack gateway was stopped while connecting.'));
       })();
       return stopPromise;
     },

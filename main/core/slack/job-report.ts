@@ -1,0 +1,167 @@
+/**
+ * `SlackReporter` for real: the report message (state, name, id, elapsed, final and best metrics,
+ * failure class and stderr tail, buttons) in slack.homeChannel — or a DM to the first allowed user —
+ * then the chart PNG uploaded into the job's thread, which later follow-ups reuse.
+ */
+import type { Logger } from '../ports.js';
+import { bestPoint, renderChartPng } from './chart.js';
+import type { ChartRenderer } from './chart.js';
+import { SlackGatewayError } from './errors.js';
+import { actions, clipText, code, codeBlock, context, escapeText, formatDuration, keepTail, section } from './format.js';
+import type { Block } from './format.js';
+import type { JobReportInput, ReportDelivery, SlackReporter } from './reporter.js';
+import type { SlackSender } from './sender.js';
+import type { ThreadMemory } from './threads.js';
+
+export const TAIL_ACTION = 'hpc_tail';
+export const RESUBMIT_ACTION = 'hpc_resubmit';
+export const SUGGEST_ACTION = 'hpc_suggest';
+
+export interface JobReporterDeps {
+  sender: SlackSender;
+  threads: ThreadMemory;
+  logger: Logger;
+  /** slack.homeChannel (read at each report) and the allowlist's first user as the DM fallback. */
+  homeChannel: () => string | undefined;
+  allowedUsers: () => readonly string[];
+  renderer?: ChartRenderer;
+}
+
+const OK_STATES = new Set(['COMPLETED']);
+const STDERR_LINES = 40;
+const STDERR_CHARS = 2500;
+
+function stateEmoji(state: string): string {
+  if (OK_STATES.has(state)) return ':white_check_mark:';
+  if (state.startsWith('CANCELLED')) return ':no_entry_sign:';
+  if (state === 'TIMEOUT') return ':hourglass:';
+  return ':x:';
+}
+
+function fmt(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (!Number.isFinite(v)) return v > 0 ? 'inf' : '-inf';
+  return String(Number(v.toPrecision(5)));
+}
+
+/** The report message itself (also used by tests and the window's preview). */
+export function reportBlocks(input: JobReportInput): { text: string; blocks: Block[] } {
+  const ok = OK_STATES.has(input.state);
+  const title = `${stateEmoji(input.state)} *${escapeText(input.name)}* (job ${escapeText(input.jobId)}) ${ok ? 'finished' : 'ended'}: *${escapeText(input.state)}*`;
+  const facts = [`Elapsed ${formatDuration(input.elapsedSec)}`, ...(input.exitCode && input.exitCode !== '0:0' ? [`exit ${escapeText(input.exitCode)}`] : [])];
+  const metricLines = input.metrics.filter((m) => m.points.length > 0).slice(0, 10).map((m) => {
+    const last = m.points.at(-1);
+    const best = bestPoint(m);
+    const bestText = best && last && best.step !== last.step ? `, best ${fmt(best.value)} at ${m.stepLabel ?? 'step'} ${fmt(best.step)}` : '';
+    const diverged = m.points.some((p) => !Number.isFinite(p.value)) ? ' :warning: NaN/inf seen' : '';
+    return `• ${code(m.name)} final ${last ? fmt(last.value) : '—'}${bestText}${diverged}`;
+  });
+  const blocks: Block[] = [section(`${title}\n${facts.join(' · ')}`)];
+  if (metricLines.length) blocks.push(section(metricLines.join('\n')));
+  if (!ok && (input.failureClass || input.stderrTail)) {
+    const lines = (input.stderrTail ?? '').split('\n').slice(-STDERR_LINES).join('\n');
+    const tail = keepTail(lines, STDERR_CHARS).text;
+    blocks.push(section(`${input.failureClass ? `Failure class: ${code(input.failureClass)}` : 'Failed'}${tail.trim() ? `\nstderr (end):\n${codeBlock(tail)}` : ''}`));
+  }
+  blocks.push(actions(`job:${clipText(input.jobId, 40)}`, [
+    { text: 'Tail log', actionId: TAIL_ACTION, value: input.jobId },
+    { text: 'Resubmit', actionId: RESUBMIT_ACTION, value: input.jobId },
+    { text: 'Suggest next', actionId: SUGGEST_ACTION, value: input.jobId },
+  ]));
+  blocks.push(context('Reply in this thread for follow-ups (`!tail`, `!stats`, `!resubmit mem=…`).'));
+  const text = `${input.name} (job ${input.jobId}) ${ok ? 'finished' : 'ended'}: ${input.state}, elapsed ${formatDuration(input.elapsedSec)}`;
+  return { text, blocks };
+}
+
+export class SlackJobReporter implements SlackReporter {
+  private readonly log: Logger;
+  private resolvedHome: { ref: string; id: string } | undefined;
+
+  constructor(private readonly deps: JobReporterDeps) {
+    this.log = deps.logger.child({ component: 'slack-report' });
+  }
+
+  async report(input: JobReportInput): Promise<ReportDelivery> {
+    const key = input.deliveryKey ?? `${input.jobId}:${input.state}`;
+    const done = this.deps.threads.reportDelivered(key);
+    if (done) return { channel: done.channel, ts: done.ts, ...(done.fileId ? { fileId: done.fileId } : {}), duplicate: true };
+
+    const channel = await this.target();
+    const { text, blocks } = reportBlocks(input);
+    const posted = await this.deps.sender.post({ channel, text, blocks });
+    this.deps.threads.setJobThread(input.jobId, { channel: posted.channel, ts: posted.ts });
+    // Posted: from here on a retry must not post again, even if the chart fails.
+    this.deps.threads.markReportDelivered(key, { channel: posted.channel, ts: posted.ts });
+
+    let fileId: string | undefined;
+    const series = input.metrics.filter((m) => m.points.length > 0);
+    if (series.length > 0) {
+      try {
+        const png = await renderChartPng(series, { title: `${input.name} — job ${input.jobId}`, ...(this.deps.renderer ? { renderer: this.deps.renderer } : {}) });
+        const up = await this.deps.sender.upload({
+          channelId: posted.channel,
+          threadTs: posted.ts,
+          filename: `job-${input.jobId}-metrics.png`,
+          title: `${input.name} (job ${input.jobId}) metrics`,
+          altText: `Metric curves of job ${input.jobId}: ${series.map((s) => s.name).join(', ')}`,
+          bytes: png,
+        });
+        fileId = up.fileId;
+        this.deps.threads.markReportDelivered(key, { channel: posted.channel, ts: posted.ts, fileId });
+      } catch (e) {
+        this.log.warn('job report chart not posted', { jobId: input.jobId, err: e instanceof Error ? e.message : String(e) });
+      }
+    }
+    this.log.info('job report posted', { jobId: input.jobId, state: input.state, channel: posted.channel });
+    return { channel: posted.channel, ts: posted.ts, ...(fileId ? { fileId } : {}), duplicate: false };
+  }
+
+  /** A channel ID to post to: slack.homeChannel (IDs as they are, #names looked up) or a DM. */
+  private async target(): Promise<string> {
+    const home = this.deps.homeChannel()?.trim();
+    if (home) {
+      if (this.resolvedHome?.ref === home) return this.resolvedHome.id;
+      const id = await this.resolve(home);
+      this.resolvedHome = { ref: home, id };
+      return id;
+    }
+    const user = this.deps.allowedUsers()[0];
+    if (!user) {
+      throw new SlackGatewayError('SLACK_NO_REPORT_TARGET', 'There is nowhere to post job reports: slack.homeChannel is not set and slack.allowedUsers is empty.', {
+        fix: 'Run `hpc-relay config set slack.homeChannel C012ABCDEF` (a channel the bot is in), or add yourself to slack.allowedUsers to get reports by DM.',
+      });
+    }
+    return this.dm(user);
+  }
+
+  private async resolve(ref: string): Promise<string> {
+    const bare = ref.replace(/^[#@]/, '');
+    if (/^[CGD][A-Z0-9]{2,}$/.test(bare)) return bare;
+    if (/^[UW][A-Z0-9]{2,}$/.test(bare)) return this.dm(bare);
+    if (ref.startsWith('@')) {
+      throw new SlackGatewayError('SLACK_CHANNEL_NOT_FOUND', `slack.homeChannel ${ref} names a person by name; give their user ID (U…) or a channel.`, {
+        fix: 'Use a channel ID such as C012ABCDEF, or a user ID such as U012ABCDEF for a DM.',
+      });
+    }
+    let cursor = '';
+    for (let page = 0; page < 50; page++) {
+      const r = await this.deps.sender.call('conversations.list', { types: 'public_channel,private_channel', exclude_archived: true, limit: 1000, ...(cursor ? { cursor } : {}) });
+      const channels = Array.isArray(r.channels) ? (r.channels as Array<{ id?: unknown; name?: unknown }>) : [];
+      const hit = channels.find((c) => c.name === bare && typeof c.id === 'string');
+      if (hit && typeof hit.id === 'string') return hit.id;
+      const next = (r.response_metadata as { next_cursor?: unknown } | undefined)?.next_cursor;
+      if (typeof next !== 'string' || next === '') break;
+      cursor = next;
+    }
+    throw new SlackGatewayError('SLACK_CHANNEL_NOT_FOUND', `Slack has no channel named #${bare} that the bot can see.`, {
+      fix: 'Check slack.homeChannel; for a private channel, invite the bot first, or use the channel ID (C…).',
+    });
+  }
+
+  private async dm(user: string): Promise<string> {
+    const r = await this.deps.sender.call('conversations.open', { users: user });
+    const id = (r.channel as { id?: unknown } | undefined)?.id;
+    if (typeof id !== 'string') throw new SlackGatewayError('SLACK_CHANNEL_NOT_FOUND', `Slack did not open a DM with ${user}.`);
+    return id;
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * The job-end report the notify dispatcher (main/core/notify) hands to Slack. The dispatcher owns
+ * exactly-once: it calls `report()` for an outbox row and marks the row delivered only when the
+ * promise resolves; a rejection leaves the row for the next attempt. `report()` is idempotent per
+ * `deliveryKey`, so a row retried after a crash (posted, not yet marked) is not posted twice.
+ */
+
+export interface MetricPoint {
+  /** Epoch, step or iteration. */
+  step: number;
+  /** NaN and ±Infinity are allowed (and shown as such: they mean a diverged run). */
+  value: number;
+}
+
+export interface MetricSeries {
+  /** e.g. `val_acc`, `train_loss`. */
+  name: string;
+  points: MetricPoint[];
+  /** Which way is better; guessed from the name (loss ↓, acc ↑) when absent. */
+  goal?: 'min' | 'max';
+  /** x-axis label (default "step"; the CNN demo uses "epoch"). */
+  stepLabel?: string;
+}
+
+export interface JobReportInput {
+  jobId: string;
+  name: string;
+  /** SLURM's final state: COMPLETED, FAILED, TIMEOUT, OUT_OF_MEMORY, CANCELLED, NODE_FAIL, … */
+  state: string;
+  /** SLURM's `exit:signal` (e.g. `3:0`); null when unknown. */
+  exitCode: string | null;
+  elapsedSec: number | null;
+  /** Metric curves, possibly empty. */
+  metrics: MetricSeries[];
+  /** The triage class on failure (e.g. `oom`, `timeout`, `cuda_oom`, `node_fail`, `exception`); null on success. */
+  failureClass: string | null;
+  /** The end of stderr on failure (the reporter keeps the last ~40 lines). */
+  stderrTail: string | null;
+  /** Idempotency key, e.g. the outbox row id or `${jobId}:${state}` (the default). */
+  deliveryKey?: string;
+}
+
+export interface ReportDelivery {
+  channel: string;
+  /** The report message: the root of the job's thread. */
+  ts: string;
+  /** The uploaded chart, when there was one and it went up. */
+  fileId?: string;
+  /** True when this key had been delivered before and nothing was posted now. */
+  duplicate: boolean;
+}
+
+export interface SlackReporter {
+  report(input: JobReportInput): Promise<ReportDelivery>;
+}

@@ -28,7 +28,29 @@ export type ErrorCode =
   | 'REMOTE_COMMAND_FAILED'
   | 'SLURM_PARSE'
   | 'STORE_FAILED'
-  | 'USAGE';
+  | 'USAGE'
+  /** Slack is enabled but a token is missing. */
+  | 'SLACK_NOT_CONFIGURED'
+  /** auth.test refused the bot token (xoxb-). */
+  | 'SLACK_BOT_TOKEN_REFUSED'
+  /** apps.connections.open refused the app-level token (xapp-), or it lacks connections:write. */
+  | 'SLACK_APP_TOKEN_REFUSED'
+  /** Slack could not be reached or answered with something other than a Slack answer. */
+  | 'SLACK_UNREACHABLE'
+  /** The bot token lacks a scope a method needs (Slack's `missing_scope` / `needed`). */
+  | 'SLACK_MISSING_SCOPE'
+  /** The bot was asked to post in a channel it is not a member of. */
+  | 'SLACK_NOT_IN_CHANNEL'
+  /** slack.homeChannel (or another target) names no channel Slack knows. */
+  | 'SLACK_CHANNEL_NOT_FOUND'
+  /** Slack refused a message for another reason (invalid blocks, too long, …). */
+  | 'SLACK_POST_FAILED'
+  /** The gateway stopped before an outgoing message could be delivered. */
+  | 'SLACK_STOPPED'
+  /** Socket Mode connects, but events the bot should receive never arrive. */
+  | 'SLACK_EVENTS_NOT_SUBSCRIBED'
+  /** A job report has nowhere to go: no slack.homeChannel and no allowed user to DM. */
+  | 'SLACK_NO_REPORT_TARGET';
 
 export class RelayError extends Error {
   readonly code: ErrorCode;

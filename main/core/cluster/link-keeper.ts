@@ -1,6 +1,7 @@
-import { describeError, isRelayError } from '../errors.js';
+import { EventEmitter } from 'node:events';
+import { describeError, isRelayError, type ErrorCode } from '../errors.js';
 import type { Clock, Logger } from '../ports.js';
-import type { SshSession } from './ssh-session.js';
+import type { SessionState, SshSession } from './ssh-session.js';
 
 export interface BackoffPolicy {
   initialMs: number;
@@ -16,25 +17,57 @@ export function backoffDelay(attempt: number, p: BackoffPolicy, random = Math.ra
   return Math.round(base * (1 - p.jitter + p.jitter * random()));
 }
 
-/** Errors retrying cannot fix: a person must act (host key, credentials, configuration). */
-function needsPerson(e: unknown): boolean {
-  return isRelayError(e) && ['SSH_HOSTKEY_CHANGED', 'SSH_HOSTKEY_UNKNOWN', 'SSH_AUTH_FAILED', 'SSH_NOT_CONFIGURED'].includes(e.code);
+/**
+ * What the tray icon and the UI show: the session's own states, plus the keeper's
+ * `retrying` (the next attempt is due in `inMs`) and `attention` (retrying cannot help: a person
+ * must act, for example on a changed host key or refused credentials).
+ */
+export type LinkState =
+  | SessionState
+  | { kind: 'retrying'; inMs: number; attempt: number; reason: string | null }
+  | { kind: 'attention'; code: ErrorCode; reason: string };
+
+export interface LinkKeeperOptions {
+  /** How long resume()'s probe (`true` on the cluster) may take before the link counts as dead. */
+  probeTimeoutMs?: number;
 }
+
+/** Errors retrying cannot fix: a person must act (host key, credentials, configuration, an unanswered 2FA prompt). */
+const NEEDS_PERSON: readonly ErrorCode[] = ['SSH_HOSTKEY_CHANGED', 'SSH_HOSTKEY_UNKNOWN', 'SSH_AUTH_FAILED', 'SSH_NOT_CONFIGURED', 'SSH_2FA_TIMEOUT'];
 
 /**
  * Keeps the one SSH session up while the app or daemon runs: reconnects with exponential backoff
  * and jitter after a drop, stops retrying on errors a person must fix, and checks at once on resume.
  */
-export class LinkKeeper {
+export class LinkKeeper extends EventEmitter<{ state: [LinkState] }> {
   private attempt = 0;
   private timer: { cancel(): void } | null = null;
   private running = false;
   private inAttempt = false;
-  /** A drop of an established link (not a failed attempt, which tryNow handles). */
-  private readonly onState = () => { if (this.running && !this.inAttempt && this.session.state.kind === 'disconnected') this.schedule(); };
+  private readonly onState = (s: SessionState) => {
+    this.emit('state', s);
+    if (!this.running) return;
+    if (s.kind === 'connected') {
+      // Someone else's command reconnected: no retry is due any more.
+      this.cancelTimer();
+      this.attempt = 0;
+      this.lastError = null;
+    } else if (s.kind === 'disconnected' && !this.inAttempt) {
+      // A drop of an established link (a failed attempt of ours is handled in tryNow).
+      this.schedule(s.reason ?? null);
+    }
+  };
   lastError: string | null = null;
 
-  constructor(private readonly session: SshSession, private readonly clock: Clock, private readonly logger: Logger, private readonly policy = DEFAULT_BACKOFF) {}
+  constructor(
+    private readonly session: SshSession,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    private readonly policy = DEFAULT_BACKOFF,
+    private readonly options: LinkKeeperOptions = {},
+  ) {
+    super();
+  }
 
   start(): void {
     if (this.running) return;
@@ -45,8 +78,7 @@ export class LinkKeeper {
 
   stop(): void {
     this.running = false;
-    this.timer?.cancel();
-    this.timer = null;
+    this.cancelTimer();
     this.session.off('state', this.onState);
   }
 
@@ -55,21 +87,34 @@ export class LinkKeeper {
     if (!this.running) return;
     if (this.session.connected) {
       try {
-        await this.session.exec(['true'], { timeoutMs: 10_000 });
+        await this.session.exec(['true'], { timeoutMs: this.options.probeTimeoutMs ?? 10_000, idempotent: true });
         return;
-      } catch {
-        this.session.close();
+      } catch (e) {
+        this.logger.info('ssh link dead after resume; reconnecting', { error: describeError(e) });
+        this.inAttempt = true; // the close below is ours: no backoff for it
+        try {
+          this.session.close();
+        } finally {
+          this.inAttempt = false;
+        }
       }
     }
-    this.timer?.cancel();
+    this.cancelTimer();
     this.attempt = 0;
     await this.tryNow();
   }
 
-  private schedule(): void {
+  private cancelTimer(): void {
+    this.timer?.cancel();
+    this.timer = null;
+  }
+
+  private schedule(reason: string | null): void {
     if (this.timer || !this.running) return;
-    const ms = backoffDelay(this.attempt++, this.policy);
+    const attempt = this.attempt++;
+    const ms = backoffDelay(attempt, this.policy);
     this.logger.info('ssh reconnect scheduled', { inSeconds: Math.round(ms / 1000) });
+    this.emit('state', { kind: 'retrying', inMs: ms, attempt: attempt + 1, reason });
     this.timer = this.clock.setTimeout(() => { this.timer = null; void this.tryNow(); }, ms);
   }
 
@@ -82,12 +127,14 @@ export class LinkKeeper {
       this.lastError = null;
     } catch (e) {
       this.lastError = describeError(e);
-      if (needsPerson(e)) {
+      if (isRelayError(e) && NEEDS_PERSON.includes(e.code)) {
         this.logger.error('ssh connection needs attention', { error: this.lastError });
+        this.emit('state', { kind: 'attention', code: e.code, reason: this.lastError });
         return;
       }
       this.logger.warn('ssh connect failed', { error: this.lastError });
-      this.schedule();
+      this.inAttempt = false;
+      this.schedule(this.lastError);
     } finally {
       this.inAttempt = false;
     }

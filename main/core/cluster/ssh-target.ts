@@ -9,6 +9,8 @@ export interface JumpHost {
   host: string;
   port: number;
   user: string;
+  /** The hop's own IdentityFile entries from the SSH config, when it has any (else the target's). */
+  identityFiles?: string[];
 }
 
 /** Where and as whom to connect, after ~/.ssh/config and explicit settings are merged. */
@@ -22,7 +24,12 @@ export interface SshTarget {
   jumps: JumpHost[];
   keepaliveSeconds: number;
   knownHostsFile: string;
+  /** cluster.remoteDir as set (unset: ClusterService.remoteDir() picks the default on the cluster). */
+  remoteDir?: string;
 }
+
+/** What OpenSSH tries when no IdentityFile is configured (the ones ssh2 can read). */
+export const DEFAULT_IDENTITY_FILES = ['~/.ssh/id_ed25519', '~/.ssh/id_ecdsa', '~/.ssh/id_rsa'];
 
 function first(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
@@ -48,10 +55,12 @@ export function parseJumpList(spec: string, config: SSHConfig | null, defaultUse
     if (!m || !m[2]) throw new RelayError('SSH_NOT_CONFIGURED', `The jump host "${hop}" is not of the form user@host:port.`, { fix: 'Fix cluster.proxyJump or ProxyJump in your SSH config.' });
     const alias = m[2].replace(/^\[|\]$/g, '');
     const c = config?.compute(alias) ?? {};
+    const identityFiles = all(c.IdentityFile).map((f) => expandHome(f));
     return {
       host: first(c.HostName) ?? alias,
       port: parsePort(m[3], `The jump host "${hop}"`) ?? parsePort(first(c.Port), `Host ${alias} in your SSH config`) ?? 22,
       user: m[1] ?? first(c.User) ?? defaultUser,
+      ...(identityFiles.length ? { identityFiles } : {}),
     };
   });
 }
@@ -75,7 +84,8 @@ export function resolveSshTarget(cluster: Settings['cluster'], localUser = os.us
   const user = cluster.user ?? first(c.User) ?? localUser;
   const proxy = cluster.proxyJump ?? first(c.ProxyJump);
   const alive = Number(first(c.ServerAliveInterval));
-  const identityFiles = cluster.identityFile ? [cluster.identityFile] : all(c.IdentityFile);
+  const configured = cluster.identityFile ? [cluster.identityFile] : all(c.IdentityFile);
+  const identityFiles = configured.length ? configured : DEFAULT_IDENTITY_FILES;
   return {
     alias: cluster.host,
     host: first(c.HostName) ?? cluster.host,
@@ -85,5 +95,6 @@ export function resolveSshTarget(cluster: Settings['cluster'], localUser = os.us
     jumps: proxy ? parseJumpList(proxy, config, user) : [],
     keepaliveSeconds: Number.isFinite(alive) && alive > 0 ? alive : 15,
     knownHostsFile: expandHome(cluster.knownHostsFile),
+    ...(cluster.remoteDir ? { remoteDir: cluster.remoteDir } : {}),
   };
 }

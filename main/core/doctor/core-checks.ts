@@ -69,5 +69,13 @@ export function clusterChecks(d: CoreCheckDeps): DoctorCheck[] {
         return { ok: true, message: `Partitions: ${parts.map((p) => (p.isDefault ? `${p.name} (default)` : p.name)).join(', ')}.` };
       },
     },
+    {
+      id: 'cluster.remoteDir',
+      title: 'Remote working directory',
+      async run() {
+        const dir = await d.cluster().remoteDir();
+        return { ok: true, message: `${dir} exists and is writable.` };
+      },
+    },
   ];
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { isRelayError } from '../../main/core/errors.js';
-import { TemplateError, findTemplate, loadTemplates, templatesDir, validateValue } from '../../main/core/templates/index.js';
+import { TemplateError, findTemplate, loadTemplates, templateUsage, templatesDir, validateValue } from '../../main/core/templates/index.js';
 import type { JobTemplate, ParamSpec } from '../../main/core/templates/index.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -87,6 +87,15 @@ describe('the bundled templates', () => {
         expect(validateValue(p, p.default!).ok, `${t.id}.${p.name}`).toBe(true);
       }
     }
+  });
+
+  it('describes its parameters for help text, advanced ones only on request', async () => {
+    const cnn = findTemplate(await loadTemplates(TEMPLATES), 'cnn_train');
+    const lines = templateUsage(cnn);
+    expect(lines).toContain('epochs (integer 1–1000; default 10): Passes over the training set.');
+    expect(lines).toContain('time (time 1 minute–30 days; default 00:10:00): Time limit: HH:MM:SS, D-HH:MM:SS or minutes. The job is stopped (TIMEOUT) when it runs out.');
+    expect(lines.some((l) => l.startsWith('python '))).toBe(false);
+    expect(templateUsage(cnn, { advanced: true })).toContain('python (path; default /usr/bin/python3): Python interpreter on the host, e.g. a conda environment\'s bin/python. Used when no container runs.');
   });
 
   it('findTemplate names the templates there are when the id is wrong', async () => {

@@ -3,7 +3,9 @@
  * rendered into sbatch argv (see render.ts for how values travel).
  */
 export type { JobTemplate, ParamRole, ParamSpec, ParamType, RenderedArray, RenderedJob, TemplateOutputs } from './types.js';
-export { MAX_VALUE_BYTES, TemplateError, expectation, showValue, validateParams, validateValue, type ParamValues, type RawValue } from './params.js';
+export {
+  MAX_VALUE_BYTES, TemplateError, compilePattern, expectation, showValue, templateUsage, validateParams, validateValue, type ParamValues, type RawValue,
+} from './params.js';
 export { GRID_FILE, findTemplate, loadTemplates, parseTemplate } from './schema.js';
 export { jobNameFor, renderJob, type RenderOptions } from './render.js';
 export { templatesDir } from './dir.js';

@@ -245,3 +245,25 @@ export function validateParams(template: JobTemplate, raw: Record<string, RawVal
   if (problems.length > 0) throw new TemplateError(problems, { param: firstParam });
   return out;
 }
+
+function shortType(p: ParamSpec): string {
+  const r = (fmt: (n: number) => string): string => (p.min !== undefined && p.max !== undefined ? ` ${fmt(p.min)}–${fmt(p.max)}` : '');
+  switch (p.type) {
+    case 'int': return `integer${r(fmtNum)}`;
+    case 'float': return `number${r(fmtNum)}`;
+    case 'bool': return 'true/false';
+    case 'enum': return (p.choices ?? []).join('|');
+    case 'duration': return `time${r(fmtMinutes)}`;
+    case 'memory': return `memory${r((mb) => formatMemory(mb * 1024))}`;
+    case 'path': return 'path';
+    case 'string': return p.role === 'grid' ? 'grid' : p.role === 'rest' ? 'arguments' : 'text';
+  }
+}
+
+/** One line per parameter for help text (CLI, Slack): `epochs (integer 1–1000; default 10): Passes over the training set.` */
+export function templateUsage(template: JobTemplate, opts: { advanced?: boolean } = {}): string[] {
+  return template.params.filter((p) => opts.advanced === true || p.advanced !== true).map((p) => {
+    const dflt = p.required ? 'required' : p.default === undefined || p.default === '' ? 'optional' : `default ${String(p.default)}`;
+    return `${p.name} (${shortType(p)}; ${dflt}): ${p.help}`;
+  });
+}

@@ -36,10 +36,15 @@ export function niceTicks(min: number, max: number, count = 5): number[] {
   const raw = (max - min) / Math.max(1, count);
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
+  // Integer multiples of the step, rounded to its decimals: 0, not 1.7e-18; `|| 0`: no "-0".
+  const decimals = Math.max(0, -Math.floor(Math.log10(step)) + 1);
+  const first = Math.floor(min / step + 1e-9);
   const out: number[] = [];
-  for (let v = Math.floor(min / step) * step; v <= max + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
-  const top = out.at(-1);
-  if (top !== undefined && top < max) out.push(Number((top + step).toPrecision(12)));
+  for (let k = first; out.length < 100; k++) {
+    const v = Number((k * step).toFixed(decimals)) || 0;
+    out.push(v);
+    if (v >= max - step * 1e-9) break;
+  }
   return out;
 }
 

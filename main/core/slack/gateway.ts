@@ -15,11 +15,11 @@ import type { BoltLogLevel } from './bolt-logger.js';
 import type { ChartRenderer } from './chart.js';
 import { SlackGatewayError, slackPlatformError } from './errors.js';
 import { EventDedupe } from './event-dedupe.js';
+import { ChannelResolver } from './channels.js';
 import { SlackJobReporter } from './job-report.js';
 import type { AgentIo, SlackPorts } from './jobs-api.js';
 import { SocketSupervisor } from './liveness.js';
 import type { LinkHealth } from './liveness.js';
-import type { SlackReporter } from './reporter.js';
 import { SlackRouter } from './router.js';
 import { SlackSender, redactDeep } from './sender.js';
 import type { SenderStats } from './sender.js';
@@ -54,6 +54,8 @@ export interface SlackGatewayOptions {
   /** How long `stop()` waits for work in flight, then for queued messages (default 15000 ms). */
   stopTimeoutMs?: number;
   clock?: Clock;
+  /** Called on every state change (the service publishes it to the status board). */
+  onStateChange?: (state: SlackGatewayState, health: SlackGatewayHealth) => void;
 }
 
 export type SlackGatewayState = 'new' | 'starting' | 'connected' | 'reconnecting' | 'stopping' | 'stopped' | 'failed';
@@ -71,8 +73,10 @@ export interface SlackGateway {
   stop(): Promise<void>;
   readonly state: SlackGatewayState;
   health(): SlackGatewayHealth;
-  /** Posts job-end reports (the notify dispatcher's Slack channel). */
-  readonly reporter: SlackReporter;
+  /** Posts job-end reports: `report()` (SlackReporter) and `reportJobEnd()` (the notify dispatcher's). */
+  readonly reporter: SlackJobReporter;
+  /** One message to a channel (ID or #name) or a user's DM — cron monitors' SlackPoster. */
+  post(msg: { channel?: string; user?: string; text: string }): Promise<void>;
   /** Say things and ask for approvals in a conversation (for the agent and monitors). */
   conversation(channel: string, userId: string, threadTs?: string): AgentIo;
 }
@@ -154,14 +158,27 @@ export function createSlackGateway(opts: SlackGatewayOptions): SlackGateway {
     ...(opts.doctor ? { doctor: opts.doctor } : {}),
     botUserId: () => botUserId,
   });
+  const channels = new ChannelResolver(sender);
   const reporter = new SlackJobReporter({
-    sender, threads, logger: opts.logger,
+    sender, channels, threads, logger: opts.logger,
     homeChannel: opts.homeChannel ?? (() => undefined),
     allowedUsers,
     ...(opts.chartRenderer ? { renderer: opts.chartRenderer } : {}),
   });
 
   let state: SlackGatewayState = 'new';
+  /** A function, so TypeScript does not narrow `state` across awaits. */
+  const current = (): SlackGatewayState => state;
+  const health = (): SlackGatewayHealth => ({ ...supervisor.health(), state, outgoing: { ...sender.stats }, botUserId: botUserId ?? null });
+  const setState = (next: SlackGatewayState): void => {
+    if (next === state) return;
+    state = next;
+    try {
+      opts.onStateChange?.(state, health());
+    } catch (e) {
+      log.warn('state listener failed', { err: e instanceof Error ? e.message : String(e) });
+    }
+  };
   let startPromise: Promise<void> | undefined;
   let stopPromise: Promise<void> | undefined;
   const inflight = new Set<Promise<unknown>>();
@@ -173,8 +190,8 @@ export function createSlackGateway(opts: SlackGatewayOptions): SlackGateway {
 
   supervisor.onPhase((p) => {
     if (state === 'stopping' || state === 'stopped' || state === 'new' || state === 'starting') return;
-    if (p === 'connected') state = 'connected';
-    else if (p === 'waiting' || p === 'connecting') state = 'reconnecting';
+    if (p === 'connected') setState('connected');
+    else if (p === 'waiting' || p === 'connecting') setState('reconnecting');
   });
 
   // Redelivered envelopes (retry_attempt > 0, maybe on another connection) are handled once.
@@ -283,11 +300,15 @@ export function createSlackGateway(opts: SlackGatewayOptions): SlackGateway {
       return state;
     },
 
-    health() {
-      return { ...supervisor.health(), state, outgoing: { ...sender.stats }, botUserId: botUserId ?? null };
-    },
+    health,
 
     reporter,
+
+    async post(msg) {
+      if ((msg.channel === undefined) === (msg.user === undefined)) throw new Error('post: give exactly one of channel and user');
+      const channel = msg.user !== undefined ? await channels.dm(msg.user) : await channels.resolve(msg.channel ?? '');
+      await sender.post({ channel, text: msg.text });
+    },
 
     conversation(channel, userId, threadTs) {
       return router.io({ channel, ...(threadTs ? { threadTs } : {}) }, userId);
@@ -295,30 +316,30 @@ export function createSlackGateway(opts: SlackGatewayOptions): SlackGateway {
 
     async start() {
       if (state !== 'new') throw new Error(`The Slack gateway cannot start: it is ${state} (make a new one)`);
-      state = 'starting';
+      setState('starting');
       startPromise = doStart();
       try {
         await startPromise;
       } catch (e) {
-        if (state === 'starting') state = 'failed';
+        if (current() === 'starting') setState('failed');
         throw e;
       }
-      if (state !== 'starting') throw new Error('The Slack gateway was stopped while connecting.');
-      state = 'connected';
+      if (current() !== 'starting') throw new Error('The Slack gateway was stopped while connecting.');
+      setState('connected');
       log.info('connected to Slack', { botUserId, numConnections: supervisor.health().numConnections });
     },
 
     stop() {
       stopPromise ??= (async () => {
         const pending = state === 'starting' ? startPromise : undefined;
-        state = 'stopping';
+        setState('stopping');
         if (pending) await waitBounded(pending, stopTimeoutMs);
         // No new envelopes; let commands already running finish and send their answers.
         await supervisor.close();
         if (inflight.size) await waitBounded(Promise.allSettled([...inflight]), stopTimeoutMs);
         approvals.closeAll();
         await sender.stop(stopTimeoutMs);
-        state = 'stopped';
+        setState('stopped');
       })();
       return stopPromise;
     },

@@ -4,12 +4,14 @@
  * then the chart PNG uploaded into the job's thread, which later follow-ups reuse.
  */
 import type { Logger } from '../ports.js';
+import type { ChannelResolver } from './channels.js';
 import { bestPoint, renderChartPng } from './chart.js';
 import type { ChartRenderer } from './chart.js';
 import { SlackGatewayError } from './errors.js';
-import { actions, clipText, code, codeBlock, context, escapeText, formatDuration, keepTail, section } from './format.js';
+import { actions, clipText, code, codeBlock, context, escapeText, formatBytes, formatDuration, keepTail, section } from './format.js';
 import type { Block } from './format.js';
-import type { JobReportInput, ReportDelivery, SlackReporter } from './reporter.js';
+import { fromJobEnd } from './reporter.js';
+import type { JobEndReportLike, JobReportInput, ReportDelivery, SlackReporter } from './reporter.js';
 import type { SlackSender } from './sender.js';
 import type { ThreadMemory } from './threads.js';
 
@@ -19,6 +21,7 @@ export const SUGGEST_ACTION = 'hpc_suggest';
 
 export interface JobReporterDeps {
   sender: SlackSender;
+  channels: ChannelResolver;
   threads: ThreadMemory;
   logger: Logger;
   /** slack.homeChannel (read at each report) and the allowlist's first user as the DM fallback. */
@@ -48,7 +51,11 @@ function fmt(v: number): string {
 export function reportBlocks(input: JobReportInput): { text: string; blocks: Block[] } {
   const ok = OK_STATES.has(input.state);
   const title = `${stateEmoji(input.state)} *${escapeText(input.name)}* (job ${escapeText(input.jobId)}) ${ok ? 'finished' : 'ended'}: *${escapeText(input.state)}*`;
-  const facts = [`Elapsed ${formatDuration(input.elapsedSec)}`, ...(input.exitCode && input.exitCode !== '0:0' ? [`exit ${escapeText(input.exitCode)}`] : [])];
+  const facts = [
+    `Elapsed ${formatDuration(input.elapsedSec)}`,
+    ...(input.exitCode && input.exitCode !== '0:0' ? [`exit ${escapeText(input.exitCode)}`] : []),
+    ...(typeof input.maxRssBytes === 'number' ? [`peak memory ${formatBytes(input.maxRssBytes)}${input.reqMemBytes ? ` of ${formatBytes(input.reqMemBytes)}` : ''}`] : []),
+  ];
   const metricLines = input.metrics.filter((m) => m.points.length > 0).slice(0, 10).map((m) => {
     const last = m.points.at(-1);
     const best = bestPoint(m);
@@ -56,7 +63,7 @@ export function reportBlocks(input: JobReportInput): { text: string; blocks: Blo
     const diverged = m.points.some((p) => !Number.isFinite(p.value)) ? ' :warning: NaN/inf seen' : '';
     return `• ${code(m.name)} final ${last ? fmt(last.value) : '—'}${bestText}${diverged}`;
   });
-  const blocks: Block[] = [section(`${title}\n${facts.join(' · ')}`)];
+  const blocks: Block[] = [section(`${title}\n${facts.join(' · ')}${input.note ? `\n${escapeText(input.note)}` : ''}`)];
   if (metricLines.length) blocks.push(section(metricLines.join('\n')));
   if (!ok && (input.failureClass || input.stderrTail)) {
     const lines = (input.stderrTail ?? '').split('\n').slice(-STDERR_LINES).join('\n');
@@ -75,10 +82,14 @@ export function reportBlocks(input: JobReportInput): { text: string; blocks: Blo
 
 export class SlackJobReporter implements SlackReporter {
   private readonly log: Logger;
-  private resolvedHome: { ref: string; id: string } | undefined;
 
   constructor(private readonly deps: JobReporterDeps) {
     this.log = deps.logger.child({ component: 'slack-report' });
+  }
+
+  /** The notify dispatcher's entry point (its `SlackReporter.reportJobEnd`). */
+  async reportJobEnd(r: JobEndReportLike): Promise<void> {
+    await this.report(fromJobEnd(r));
   }
 
   async report(input: JobReportInput): Promise<ReportDelivery> {
@@ -90,6 +101,8 @@ export class SlackJobReporter implements SlackReporter {
     const { text, blocks } = reportBlocks(input);
     const posted = await this.deps.sender.post({ channel, text, blocks });
     this.deps.threads.setJobThread(input.jobId, { channel: posted.channel, ts: posted.ts });
+    // Follow-ups in the job's thread (`!tail`, questions for the agent) are for us.
+    this.deps.threads.follow(posted.channel, posted.ts);
     // Posted: from here on a retry must not post again, even if the chart fails.
     this.deps.threads.markReportDelivered(key, { channel: posted.channel, ts: posted.ts });
 
@@ -119,49 +132,13 @@ export class SlackJobReporter implements SlackReporter {
   /** A channel ID to post to: slack.homeChannel (IDs as they are, #names looked up) or a DM. */
   private async target(): Promise<string> {
     const home = this.deps.homeChannel()?.trim();
-    if (home) {
-      if (this.resolvedHome?.ref === home) return this.resolvedHome.id;
-      const id = await this.resolve(home);
-      this.resolvedHome = { ref: home, id };
-      return id;
-    }
+    if (home) return this.deps.channels.resolve(home);
     const user = this.deps.allowedUsers()[0];
     if (!user) {
       throw new SlackGatewayError('SLACK_NO_REPORT_TARGET', 'There is nowhere to post job reports: slack.homeChannel is not set and slack.allowedUsers is empty.', {
         fix: 'Run `hpc-relay config set slack.homeChannel C012ABCDEF` (a channel the bot is in), or add yourself to slack.allowedUsers to get reports by DM.',
       });
     }
-    return this.dm(user);
-  }
-
-  private async resolve(ref: string): Promise<string> {
-    const bare = ref.replace(/^[#@]/, '');
-    if (/^[CGD][A-Z0-9]{2,}$/.test(bare)) return bare;
-    if (/^[UW][A-Z0-9]{2,}$/.test(bare)) return this.dm(bare);
-    if (ref.startsWith('@')) {
-      throw new SlackGatewayError('SLACK_CHANNEL_NOT_FOUND', `slack.homeChannel ${ref} names a person by name; give their user ID (U…) or a channel.`, {
-        fix: 'Use a channel ID such as C012ABCDEF, or a user ID such as U012ABCDEF for a DM.',
-      });
-    }
-    let cursor = '';
-    for (let page = 0; page < 50; page++) {
-      const r = await this.deps.sender.call('conversations.list', { types: 'public_channel,private_channel', exclude_archived: true, limit: 1000, ...(cursor ? { cursor } : {}) });
-      const channels = Array.isArray(r.channels) ? (r.channels as Array<{ id?: unknown; name?: unknown }>) : [];
-      const hit = channels.find((c) => c.name === bare && typeof c.id === 'string');
-      if (hit && typeof hit.id === 'string') return hit.id;
-      const next = (r.response_metadata as { next_cursor?: unknown } | undefined)?.next_cursor;
-      if (typeof next !== 'string' || next === '') break;
-      cursor = next;
-    }
-    throw new SlackGatewayError('SLACK_CHANNEL_NOT_FOUND', `Slack has no channel named #${bare} that the bot can see.`, {
-      fix: 'Check slack.homeChannel; for a private channel, invite the bot first, or use the channel ID (C…).',
-    });
-  }
-
-  private async dm(user: string): Promise<string> {
-    const r = await this.deps.sender.call('conversations.open', { users: user });
-    const id = (r.channel as { id?: unknown } | undefined)?.id;
-    if (typeof id !== 'string') throw new SlackGatewayError('SLACK_CHANNEL_NOT_FOUND', `Slack did not open a DM with ${user}.`);
-    return id;
+    return this.deps.channels.dm(user);
   }
 }

@@ -38,6 +38,11 @@ export interface JobReportInput {
   stderrTail: string | null;
   /** Idempotency key, e.g. the outbox row id or `${jobId}:${state}` (the default). */
   deliveryKey?: string;
+  /** One sentence more, e.g. what triage did ("memory raised to 24G and resubmitted as 1236"). */
+  note?: string;
+  /** Peak memory and the request, when known (shown as "peak 3.1 GiB of 4 GiB"). */
+  maxRssBytes?: number | null;
+  reqMemBytes?: number | null;
 }
 
 export interface ReportDelivery {
@@ -52,4 +57,40 @@ export interface ReportDelivery {
 
 export interface SlackReporter {
   report(input: JobReportInput): Promise<ReportDelivery>;
+}
+
+/**
+ * The notify dispatcher's job-end payload (main/core/notify: `JobEndReport`), as far as Slack reads
+ * it; `SlackJobReporter.reportJobEnd` takes it, so the dispatcher's own reporter interface is met.
+ */
+export interface JobEndReportLike {
+  idempotencyKey: string;
+  jobId: string;
+  name: string;
+  state: string;
+  exitCode: string | null;
+  elapsedSec: number | null;
+  failureClass: string | null;
+  maxRssBytes?: number | null;
+  reqMemBytes?: number | null;
+  triage?: { action: string; reason: string };
+  metrics?: MetricSeries[];
+  stderrTail?: string | null;
+}
+
+export function fromJobEnd(r: JobEndReportLike): JobReportInput {
+  return {
+    jobId: r.jobId,
+    name: r.name,
+    state: r.state,
+    exitCode: r.exitCode,
+    elapsedSec: r.elapsedSec,
+    metrics: r.metrics ?? [],
+    failureClass: r.failureClass,
+    stderrTail: r.stderrTail ?? null,
+    deliveryKey: r.idempotencyKey,
+    ...(r.triage && r.triage.action !== 'none' && r.triage.reason ? { note: r.triage.reason } : {}),
+    ...(r.maxRssBytes !== undefined ? { maxRssBytes: r.maxRssBytes } : {}),
+    ...(r.reqMemBytes !== undefined ? { reqMemBytes: r.reqMemBytes } : {}),
+  };
 }

@@ -11,16 +11,19 @@ import type { Clock } from '../ports.js';
 import { systemClock } from '../ports.js';
 import type { Service, ServiceFactory } from '../runtime/runtime.js';
 import { createSlackGateway } from './gateway.js';
-import type { SlackGateway, SlackGatewayOptions } from './gateway.js';
+import type { SlackGateway, SlackGatewayOptions, SlackGatewayState } from './gateway.js';
+import type { LinkStatus } from '../ports.js';
 import type { SlackPorts } from './jobs-api.js';
-import type { SlackReporter } from './reporter.js';
 import { FileThreadMemory } from './threads.js';
 
 export interface SlackServiceOptions {
   /** The ports the composition root wires in (job service, cron, usage, agent). */
   ports?: (core: Core) => SlackPorts;
-  /** Told when a gateway is up (its reporter) and when it goes (null): the notify dispatcher's hook. */
-  onReporter?: (reporter: SlackReporter | null) => void;
+  /**
+   * Told when a gateway is up and when it goes (null): where the composition root hands its
+   * `reporter` to the notify dispatcher and its `post` to cron monitors.
+   */
+  onGateway?: (gateway: SlackGateway | null) => void;
   /** Extra gateway options (tests: ping timeouts, reconnect delays). */
   gateway?: Partial<Pick<SlackGatewayOptions, 'clientPingTimeoutMs' | 'serverPingTimeoutMs' | 'reconnect' | 'stopTimeoutMs' | 'boltLogLevel' | 'chartRenderer'>>;
   clock?: Clock;
@@ -75,6 +78,10 @@ export function createSlackGatewayService(opts: SlackServiceOptions = {}): Servi
       doctor: () => core.doctor(),
       threads,
       clock,
+      onStateChange: (state, h) => {
+        const status = linkStatus(state, h.numConnections, h.lastError);
+        if (status) core.status.publish({ slack: status });
+      },
       ...opts.gateway,
     });
 
@@ -84,14 +91,18 @@ export function createSlackGatewayService(opts: SlackServiceOptions = {}): Servi
       try {
         await g.start();
         attempts = 0;
-        opts.onReporter?.(g.reporter);
+        opts.onGateway?.(g);
       } catch (e) {
         await g.stop().catch(() => undefined);
         if (stopped) return;
-        if (!isRelayError(e, 'SLACK_UNREACHABLE')) throw e;
+        if (!isRelayError(e, 'SLACK_UNREACHABLE')) {
+          core.status.publish({ slack: { state: 'attention', detail: describeError(e) } });
+          throw e;
+        }
         attempts++;
         const delay = Math.min((opts.retryBaseMs ?? 5000) * 2 ** Math.min(attempts - 1, 10), 5 * 60_000);
         log.warn('Slack is not reachable; trying again', { err: describeError(e), retryInMs: delay, attempt: attempts });
+        core.status.publish({ slack: { state: 'disconnected', detail: `Slack is not reachable; trying again in ${Math.round(delay / 1000)} s.` } });
         retry = clock.setTimeout(() => {
           retry = undefined;
           if (!stopped) attempt().catch((err: unknown) => log.error('the Slack gateway cannot start', { err: describeError(err) }));
@@ -102,18 +113,38 @@ export function createSlackGatewayService(opts: SlackServiceOptions = {}): Servi
     const service: Service & { gateway(): SlackGateway | undefined } = {
       name: 'slack-gateway',
       gateway: () => gateway,
+      // New tokens or Slack settings: the runtime builds the gateway again.
+      restartOn: ['slack.', 'secret:slack-'],
       async start() {
         await attempt();
       },
       async stop() {
         stopped = true;
         retry?.cancel();
-        opts.onReporter?.(null);
+        opts.onGateway?.(null);
         await gateway?.stop();
       },
     };
     return service;
   };
+}
+
+/** The gateway's state for the tray and the window (null: leave the board as it is). */
+export function linkStatus(state: SlackGatewayState, numConnections: number | null, lastError: string | null): LinkStatus | null {
+  switch (state) {
+    case 'connected':
+      return numConnections !== null && numConnections > 1
+        ? { state: 'attention', detail: `${numConnections} processes share this Slack app token; each gets only some of the messages.` }
+        : { state: 'connected' };
+    case 'starting':
+      return { state: 'connecting' };
+    case 'reconnecting':
+      return { state: 'connecting', detail: lastError ? `Reconnecting to Slack (${lastError}).` : 'Reconnecting to Slack.' };
+    case 'stopped':
+      return { state: 'off' };
+    default:
+      return null;
+  }
 }
 
 /** The gateway with no job/cron/agent ports yet: commands that need them say so. */

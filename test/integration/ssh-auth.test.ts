@@ -172,6 +172,29 @@ describe('ProxyJump through the testbed bastion (real OpenSSH on both hops)', ()
     expect(cluster.ssh.handshakes).toBe(2);
   });
 
+  it("logs in to the bastion and the login node with one encrypted key, its passphrase stored once under the cluster's name", async () => {
+    const key = encryptedKey(tb);
+    const home = makeHome('ssh-config');
+    const cfg = path.join(home, 'ssh_config');
+    fs.writeFileSync(cfg, [
+      'Host hpc-encrypted',
+      `  HostName ${tb.host}`,
+      `  Port ${tb.port}`,
+      `  User ${tb.user}`,
+      `  IdentityFile ${key.file}`,
+      `  ProxyJump ${tb.user}@${tb.host}:${bastion}`,
+      '',
+    ].join('\n'));
+    const keychain = new MemorySecretStore();
+    keychain.values.set(sshPassphraseName('hpc-encrypted'), key.passphrase);
+    const prompt = new RecordingPrompt();
+    const { core: c, log } = core({ settings: { 'cluster.host': 'hpc-encrypted', 'cluster.sshConfigFile': cfg, 'cluster.knownHostsFile': tb.knownHostsFile }, prompt, keychain }, home);
+    expect((await c.cluster().exec(['echo', 'two-hops'])).stdout).toBe('two-hops\n');
+    expect(c.cluster().ssh.handshakes).toBe(2);
+    expect(prompt.asked).toEqual([]);
+    expect(log()).not.toContain(key.passphrase);
+  });
+
   it('names the jump host when it is down, and when it refuses to forward', async () => {
     const down = core({ settings: settings({ 'cluster.identityFile': tb.identityFile, 'cluster.proxyJump': `${tb.user}@${tb.host}:1` }), prompt: new RecordingPrompt() });
     const e1 = await down.core.cluster().ssh.connect().catch((e: unknown) => e);

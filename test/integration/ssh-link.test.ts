@@ -157,6 +157,25 @@ describe('commands when the connection drops under them', () => {
   });
 });
 
+describe('many commands at once', () => {
+  it('runs more commands than the server allows channels, with no listener pile-up on the connection', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const s = testbedSession(tb, { maxChannels: 24 }); // more than the testbed's MaxSessions 10
+      sessions.push(s);
+      const results = await Promise.all(Array.from({ length: 40 }, (_, i) => s.exec(['sh', '-c', `sleep 0.2; echo ${i}`], { idempotent: true })));
+      expect(results.map((r) => r.stdout.trim())).toEqual(Array.from({ length: 40 }, (_, i) => String(i)));
+      expect(s.handshakes).toBe(1);
+      await sleep(50);
+      expect(warnings).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+});
+
 describe('streaming and cancellation', () => {
   it('streams output as it comes (a tail): the command waits for the test to see its first line', async () => {
     const s = session();

@@ -15,7 +15,10 @@ export interface PassphraseVault {
 export const DEFAULT_PROMPT_TIMEOUT_MS = 120_000;
 
 export interface AuthPlanInput {
+  /** The host as the user knows it, for prompts and messages. */
   alias: string;
+  /** Whose passphrase to look up and save in the vault (default: alias). */
+  vaultName?: string;
   user: string;
   identityFiles: string[];
   agentSocket?: string | undefined;
@@ -74,6 +77,7 @@ function quotePrompt(p: string): string {
 export function createAuthHandler(input: AuthPlanInput): AuthPlan {
   const tried: string[] = [];
   const { user, alias, prompt, vault } = input;
+  const vaultName = input.vaultName ?? alias;
   const remembered = input.remembered ?? new Map<string, string>();
   const promptMs = input.promptTimeoutMs ?? DEFAULT_PROMPT_TIMEOUT_MS;
   const note = input.onNote ?? (() => undefined);
@@ -108,7 +112,7 @@ export function createAuthHandler(input: AuthPlanInput): AuthPlan {
         const known = remembered.get(file);
         let key = opens(known);
         if (!key) {
-          const stored = await vault.get(alias).catch(() => null);
+          const stored = await vault.get(vaultName).catch(() => null);
           key = opens(stored);
           if (key && stored) remembered.set(file, stored);
           else if (stored) note('the stored passphrase does not open the key', { file });
@@ -126,7 +130,7 @@ export function createAuthHandler(input: AuthPlanInput): AuthPlan {
             remembered.set(file, pass);
             const keep = await ask({ kind: 'confirm', title: 'Save passphrase?', message: `Keep the passphrase for ${file} in your keychain, so HPC Relay can reconnect without asking?` }, 'The save-passphrase question');
             if (keep !== null) {
-              await vault.save(alias, pass).catch((e: unknown) => note('could not save the passphrase', { error: e instanceof Error ? e.message : String(e) }));
+              await vault.save(vaultName, pass).catch((e: unknown) => note('could not save the passphrase', { error: e instanceof Error ? e.message : String(e) }));
             }
           }
           if (!key) {

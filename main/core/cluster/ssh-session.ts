@@ -151,6 +151,8 @@ export class SshSession extends EventEmitter<{ state: [SessionState] }> {
   private readonly sftps = new WeakMap<Client, Promise<SFTPWrapper>>();
   /** The last error each live client reported, to say why it closed. */
   private readonly lastErrors = new WeakMap<Client, string>();
+  /** Commands running on each client, told when it closes (one 'close' listener per client). */
+  private readonly dropWatchers = new WeakMap<Client, Set<() => void>>();
   /** Passphrases typed while this process runs (memory only): a reconnect does not ask again. */
   private readonly passphrases = new Map<string, string>();
   /** Handshakes completed, for benchmarks and tests ("no new handshake per command"). */
@@ -275,6 +277,8 @@ export class SshSession extends EventEmitter<{ state: [SessionState] }> {
       };
       const plan = createAuthHandler({
         alias,
+        // A jump hop that logs in with the target's keys shares the target's stored passphrase.
+        vaultName: hop.identityFiles && hop !== deps.target ? hop.host : deps.target.alias,
         user: hop.user,
         identityFiles: hop.identityFiles ?? deps.target.identityFiles,
         agentSocket: deps.agentSocket,
@@ -322,6 +326,8 @@ export class SshSession extends EventEmitter<{ state: [SessionState] }> {
           return;
         }
         this.onClose(client);
+        for (const watcher of [...(this.dropWatchers.get(client) ?? [])]) watcher();
+        this.dropWatchers.delete(client);
       });
       arm();
       client.connect({
@@ -456,7 +462,7 @@ export class SshSession extends EventEmitter<{ state: [SessionState] }> {
         if (done) return;
         done = true;
         clearTimeout(timer);
-        client.off('close', onDrop);
+        this.dropWatchers.get(client)?.delete(onDrop);
         opts.signal?.removeEventListener('abort', onAbort);
         fn();
       };
@@ -475,7 +481,9 @@ export class SshSession extends EventEmitter<{ state: [SessionState] }> {
       const limit = opts.timeoutMs;
       if (limit) timer = setTimeout(() => abort(new RelayError('REMOTE_COMMAND_FAILED', `The remote command took longer than ${Math.round(limit / 1000)} s and was stopped.`)), limit);
       opts.signal?.addEventListener('abort', onAbort, { once: true });
-      client.on('close', onDrop);
+      let watchers = this.dropWatchers.get(client);
+      if (!watchers) this.dropWatchers.set(client, (watchers = new Set()));
+      watchers.add(onDrop);
 
       const take = (buf: Buffer, into: Buffer[], len: number): number => {
         if (len >= cap) { truncated = true; return len; }

@@ -44,13 +44,20 @@ export function createMainWindow({ url, preloadPath, onCreated, isQuitting }: Ma
   return window;
 }
 
-/** Shows the window, creating it again if it was ever destroyed. */
-export function createWindowPresenter(create: () => BrowserWindow): { show(): void; current(): BrowserWindow | null } {
+/**
+ * Shows the window, creating it again if it was ever destroyed. `focusApp` brings the app
+ * forward first: on macOS an app without a dock icon is not activated by showing a window.
+ */
+export function createWindowPresenter(
+  create: () => BrowserWindow,
+  focusApp: () => void = () => undefined,
+): { show(): void; current(): BrowserWindow | null } {
   let window: BrowserWindow | null = null;
   return {
     show() {
       if (!window || window.isDestroyed()) window = create();
       if (window.isMinimized()) window.restore();
+      focusApp();
       window.show();
       window.focus();
     },

@@ -4,7 +4,7 @@
  * so adding a channel without a handler does not compile.
  */
 import { invokeContract } from '../../preload/contract.js';
-import type { InvokeChannel } from '../../preload/contract.js';
+import type { Audience, InvokeChannel } from '../../preload/contract.js';
 import { handle } from './handle.js';
 import type { InvokeHandler } from './handle.js';
 import type { SenderCheck } from './trusted-sender.js';
@@ -13,13 +13,14 @@ export type InvokeHandlers = { [C in InvokeChannel]: InvokeHandler<C> };
 
 export interface RegisterHandlersDeps {
   handlers: InvokeHandlers;
-  isTrustedSender: SenderCheck;
+  /** Who may call each audience's channels: the app window, the prompt window. */
+  senders: Record<Audience, SenderCheck>;
 }
 
 /** Registers a handler for every contract channel; returns a function that removes them all. */
-export function registerHandlers({ handlers, isTrustedSender }: RegisterHandlersDeps): () => void {
+export function registerHandlers({ handlers, senders }: RegisterHandlersDeps): () => void {
   const registerOne = <C extends InvokeChannel>(channel: C): (() => void) =>
-    handle(channel, handlers[channel], isTrustedSender);
+    handle(channel, handlers[channel], senders[invokeContract[channel].audience]);
   const removers = (Object.keys(invokeContract) as InvokeChannel[]).map(registerOne);
   return () => {
     for (const remove of removers) remove();

@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { MockInstance } from 'vitest';
 import type { IpcMainInvokeEvent, WebContents } from 'electron';
 import type { InvokeHandlers } from '../../main/ipc/register-handlers.js';
+import type { SenderCheck } from '../../main/ipc/trusted-sender.js';
 
 const electron = vi.hoisted(() => {
   type Listener = (...args: unknown[]) => unknown;
@@ -76,8 +77,19 @@ function invokeMain(channel: string, event: IpcMainInvokeEvent, ...args: unknown
   return Promise.resolve(handler(event, ...args));
 }
 
+const status = {
+  ssh: { state: 'connected' as const, detail: null },
+  slack: { state: 'off' as const, detail: null },
+  model: { state: 'off' as const, detail: null },
+  jobs: { known: true, running: [{ id: '41', name: 'train', state: 'RUNNING' }] },
+  unseen: { succeeded: 1, failed: 0 },
+  notificationsPausedUntil: null,
+};
+
 let calls: string[];
 let ours: FakeContents;
+let promptContents: FakeContents;
+let promptUrl: string;
 let unregister: () => void;
 let warnings: MockInstance<typeof console.warn>;
 
@@ -90,21 +102,35 @@ beforeEach(() => {
   const trust = createSenderTrust((url) => url === ownUrl);
   ours = new FakeContents();
   trust.trust(ours.asWebContents());
+  promptContents = new FakeContents();
+  const record = <T>(channel: string, value: T): T => {
+    calls.push(channel);
+    return value;
+  };
+  const statuses = [{ name: 'slack-bot-token', label: 'Slack bot token', source: 'unset' as const, detail: null }];
+  const entry = { key: 'cluster.pollSeconds', value: 60, isSet: false, description: 'Seconds between checks.', expected: 'a number' };
   const handlers: InvokeHandlers = {
-    'app:info': () => {
-      calls.push('app:info');
-      return { version: '0.1.0', platform: 'linux' };
-    },
-    'doctor:run': async () => {
-      calls.push('doctor:run');
-      return [{ id: 'keychain', ok: true, message: 'The keychain is reachable.', fix: null }];
-    },
+    'app:info': () => record('app:info', { version: '0.1.0', platform: 'linux' }),
+    'status:get': () => record('status:get', status),
+    'navigation:take': () => record('navigation:take', null),
+    'doctor:run': async () => record('doctor:run', [{ id: 'keychain', ok: true, message: 'The keychain is reachable.', fix: null }]),
     'cluster:partitions': () => {
       calls.push('cluster:partitions');
       throw new RelayError('SSH_NOT_CONFIGURED', 'Not connected to a cluster yet.', { fix: 'Set up SSH first.' });
     },
+    'settings:get': () => record('settings:get', { path: '/home/config.json', entries: [entry], problems: [] }),
+    'settings:set': (key, value) => record('settings:set', { ...entry, key, value, isSet: true }),
+    'settings:unset': (key) => record('settings:unset', { ...entry, key }),
+    'secrets:status': () => record('secrets:status', statuses),
+    'secrets:set': () => record('secrets:set', statuses),
+    'secrets:delete': () => record('secrets:delete', statuses),
+    'prompt:question': () => record('prompt:question', { kind: 'secret' as const, title: 'Login to hpc', message: 'Verification code:' }),
+    'prompt:answer': () => record('prompt:answer', null),
   };
-  unregister = registerHandlers({ handlers, isTrustedSender: trust.isTrusted });
+  const promptPage = 'data:text/html;base64,UFJPTVBU';
+  const promptCheck: SenderCheck = ({ sender, senderFrame }) => sender === promptContents.asWebContents() && senderFrame?.parent === null && senderFrame.url === promptPage;
+  promptUrl = promptPage;
+  unregister = registerHandlers({ handlers, senders: { window: trust.isTrusted, prompt: promptCheck } });
 });
 
 afterEach(() => {
@@ -168,6 +194,54 @@ describe('argument validation', () => {
     await expect(invokeMain('app:info', eventFrom(ours), '../../etc/passwd')).rejects.toThrow(/invalid arguments/);
     expect(calls).toEqual([]);
   });
+
+  it.each([
+    ['settings:set', []],
+    ['settings:set', ['cluster.port']],
+    ['settings:set', [42, 22]],
+    ['settings:set', ['', 22]],
+    ['settings:set', ['cluster.port', 22, 'extra']],
+    ['settings:set', ['cluster.port', () => 22]],
+    ['settings:set', ['cluster.port', Number.NaN]],
+    ['settings:unset', [{ key: 'cluster.port' }]],
+    ['secrets:set', ['slack-bot-token']],
+    ['secrets:set', ['slack-bot-token', 42]],
+    ['secrets:set', ['slack-bot-token', '']],
+    ['secrets:set', ['slack-bot-token', 'x'.repeat(8193)]],
+    ['secrets:delete', []],
+    ['navigation:take', ['job:1']],
+  ])('rejects %s with %j', async (channel, args) => {
+    await expect(invokeMain(channel, eventFrom(ours), ...args)).rejects.toThrow(new RegExp(`${channel}: invalid arguments`));
+    expect(calls).toEqual([]);
+  });
+
+  it('passes JSON values through to the handler', async () => {
+    await expect(invokeMain('settings:set', eventFrom(ours), 'slack.allowedUsers', ['U012ABCDEF'])).resolves.toMatchObject({ ok: true, value: { key: 'slack.allowedUsers', value: ['U012ABCDEF'] } });
+    await expect(invokeMain('secrets:set', eventFrom(ours), 'slack-bot-token', 'xoxb-1')).resolves.toMatchObject({ ok: true });
+    expect(calls).toEqual(['settings:set', 'secrets:set']);
+  });
+});
+
+describe('audiences', () => {
+  it('lets only the prompt window call the prompt channels', async () => {
+    await expect(invokeMain('prompt:question', eventFrom(ours))).rejects.toThrow(/not trusted/);
+    await expect(invokeMain('prompt:answer', eventFrom(ours), '123456')).rejects.toThrow(/not trusted/);
+    await expect(invokeMain('prompt:question', eventFrom(promptContents, promptUrl))).resolves.toMatchObject({ ok: true, value: { kind: 'secret' } });
+    await expect(invokeMain('prompt:answer', eventFrom(promptContents, promptUrl), '123456')).resolves.toEqual({ ok: true, value: null });
+    expect(calls).toEqual(['prompt:question', 'prompt:answer']);
+  });
+
+  it('refuses the app window\'s channels to the prompt window', async () => {
+    for (const channel of ['app:info', 'settings:get', 'secrets:status', 'doctor:run']) {
+      await expect(invokeMain(channel, eventFrom(promptContents, promptUrl))).rejects.toThrow(/not trusted/);
+    }
+    await expect(invokeMain('secrets:set', eventFrom(promptContents, promptUrl), 'slack-bot-token', 'xoxb-1')).rejects.toThrow(/not trusted/);
+    expect(calls).toEqual([]);
+  });
+
+  it('gives every channel an audience the registration knows', () => {
+    for (const { audience } of Object.values(invokeContract)) expect(['window', 'prompt']).toContain(audience);
+  });
 });
 
 describe('preload', () => {
@@ -198,7 +272,7 @@ describe('preload', () => {
     const unsubscribe = api['onStatusChanged']?.((payload) => received.push(payload));
     const listeners = electron.rendererListeners.get('status:changed');
     expect(listeners?.size).toBe(1);
-    const payload = { cluster: 'connected', slack: 'connecting' };
+    const payload = status;
     for (const listener of listeners ?? []) listener({ sender: 'the IPC event must not leak' }, payload);
     expect(received).toEqual([payload]);
     unsubscribe?.();
@@ -210,14 +284,17 @@ describe('push', () => {
   it('sends a checked payload to live WebContents only', () => {
     const gone = new FakeContents();
     gone.destroy();
-    push([ours.asWebContents(), gone.asWebContents()], 'status:changed', { cluster: 'connected', slack: 'disconnected' });
-    expect(ours.sent).toEqual([['status:changed', { cluster: 'connected', slack: 'disconnected' }]]);
+    push([ours.asWebContents(), gone.asWebContents()], 'status:changed', status);
+    push([ours.asWebContents(), gone.asWebContents()], 'navigate', { view: 'job', jobId: '41' });
+    expect(ours.sent).toEqual([['status:changed', status], ['navigate', { view: 'job', jobId: '41' }]]);
     expect(gone.sent).toEqual([]);
   });
 
   it('refuses a payload that breaks the contract', () => {
-    const wrong = { cluster: 'sideways', slack: 'connected' } as unknown as Parameters<typeof push<'status:changed'>>[2];
+    const wrong = { ...status, ssh: { state: 'sideways', detail: null } } as unknown as Parameters<typeof push<'status:changed'>>[2];
     expect(() => push([ours.asWebContents()], 'status:changed', wrong)).toThrow();
+    const nowhere = { view: 'elsewhere' } as unknown as Parameters<typeof push<'navigate'>>[2];
+    expect(() => push([ours.asWebContents()], 'navigate', nowhere)).toThrow();
     expect(ours.sent).toEqual([]);
   });
 });

@@ -1,0 +1,107 @@
+/**
+ * What the app window's channels do, over the core. Arguments arrive already checked against
+ * the contract (handle.ts); values are validated again by the core itself (a setting against its
+ * schema, a token against its format), whose coded errors reach the window with their fix.
+ * Secret values only ever go in: every answer about secrets is their status.
+ */
+import type { ChannelsFor, SecretStatusView, SettingEntry, SettingsView } from '../../preload/contract.js';
+import type { AppInfo, Status } from '../../preload/contract.js';
+import { SETTINGS, SETTING_KEYS, isSettingKey } from '../core/config/keys.js';
+import type { SettingKey } from '../core/config/keys.js';
+import type { Core } from '../core/index.js';
+import type { Runtime } from '../core/runtime/runtime.js';
+import type { Navigator } from '../app/navigator.js';
+import type { InvokeHandler } from './handle.js';
+
+export type WindowHandlers = { [C in ChannelsFor<'window'>]: InvokeHandler<C> };
+
+export interface WindowHandlerDeps {
+  /** The core and its runtime, once the keychain has answered and they are built. */
+  services(): Promise<{ core: Core; runtime: Runtime }>;
+  appInfo(): AppInfo;
+  status(): Status;
+  navigator: Navigator;
+}
+
+export function windowHandlers({ services, appInfo, status, navigator }: WindowHandlerDeps): WindowHandlers {
+  const core = async (): Promise<Core> => (await services()).core;
+  /** A change takes effect in the background: the reply does not wait for Slack or SSH to connect. */
+  const changed = (key: string): void => {
+    void services().then(({ core: c, runtime }) =>
+      runtime.configChanged(key).catch((e: unknown) => c.logger.error('applying a change failed', { key, error: e instanceof Error ? e.message : String(e) })),
+    );
+  };
+
+  return {
+    'app:info': () => appInfo(),
+    'status:get': () => status(),
+    'navigation:take': () => navigator.take(),
+    'doctor:run': async () => {
+      const report = await (await core()).doctor();
+      return report.checks.map(({ id, title, ok, message, fix }) => ({ id, title, ok, message, fix }));
+    },
+    'cluster:partitions': async () => {
+      const partitions = await (await core()).cluster().partitions();
+      return partitions.map((p) => p.name);
+    },
+    'settings:get': async () => settingsView(await core()),
+    'settings:set': async (key, value) => {
+      const c = await core();
+      c.settings.set(key, value);
+      changed(key);
+      return settingEntry(c, key as SettingKey);
+    },
+    'settings:unset': async (key) => {
+      const c = await core();
+      c.settings.unset(key);
+      changed(key);
+      // unset() refuses unknown keys, so the key is a setting here.
+      return settingEntry(c, key as SettingKey);
+    },
+    'secrets:status': async () => secretsView(await core()),
+    'secrets:set': async (name, value) => {
+      const c = await core();
+      await c.secrets.set(name, value);
+      changed(`secret:${name}`);
+      return secretsView(c);
+    },
+    'secrets:delete': async (name) => {
+      const c = await core();
+      await c.secrets.delete(name);
+      changed(`secret:${name}`);
+      return secretsView(c);
+    },
+  };
+}
+
+function settingsView(core: Core): SettingsView {
+  const values = core.settings.getAll();
+  const problems = core.settings.lastProblems();
+  return {
+    path: core.settings.path,
+    entries: SETTING_KEYS.map((key) => entryOf(core, key, values[key])),
+    problems,
+  };
+}
+
+function settingEntry(core: Core, key: SettingKey): SettingEntry {
+  if (!isSettingKey(key)) throw new Error(`${String(key)} is not a setting`);
+  return entryOf(core, key, core.settings.get(key));
+}
+
+function entryOf(core: Core, key: SettingKey, value: unknown): SettingEntry {
+  const spec = SETTINGS[key];
+  return {
+    key,
+    // Settings values are JSON by construction (zod schemas of strings, numbers, booleans, lists).
+    value: value === undefined ? null : (value as SettingEntry['value']),
+    isSet: core.settings.isSet(key),
+    description: spec.description,
+    expected: spec.expected,
+  };
+}
+
+async function secretsView(core: Core): Promise<SecretStatusView[]> {
+  const status = await core.secrets.status();
+  return status.map(({ name, label, source, detail }) => ({ name, label, source, detail: detail ?? null }));
+}

@@ -6,9 +6,11 @@ import { openCore } from './cli/context.js';
 import { registerOpsCommands } from './cli/ops-commands.js';
 import { reportError } from './cli/output.js';
 import { registerSecretsCommands } from './cli/secrets-commands.js';
+import { registerSlackCommands } from './cli/slack-commands.js';
+import { slackGatewayService } from './core/slack/service.js';
 
 /** The services `hpc-relay daemon` runs, in start order. */
-const DAEMON_SERVICES: ServiceFactory[] = [clusterLinkService];
+const DAEMON_SERVICES: ServiceFactory[] = [clusterLinkService, slackGatewayService];
 
 export async function main(argv: string[]): Promise<number> {
   const verbose = argv.includes('--verbose');
@@ -21,6 +23,7 @@ export async function main(argv: string[]): Promise<number> {
   registerConfigCommands(program, open);
   registerSecretsCommands(program, open);
   registerOpsCommands(program, open, DAEMON_SERVICES);
+  registerSlackCommands(program, open);
   program.commands.forEach((c) => c.exitOverride());
   for (const c of program.commands) c.commands.forEach((s) => s.exitOverride());
 

@@ -9,6 +9,7 @@ import { createStatusBoard, sshLinkStatus } from './runtime/status-board.js';
 import type { SecretRegistry } from './secrets/redact.js';
 import { sshPassphraseName } from './secrets/secret-names.js';
 import { SecretsService } from './secrets/secrets-service.js';
+import { slackDoctorChecks } from './slack/checks.js';
 
 export interface CoreDeps {
   home: string;
@@ -78,7 +79,7 @@ export function createCore(deps: CoreDeps): Core {
   }
 
   const checkDeps = { settings, secrets, cluster, keychainError: deps.keychainError };
-  const doctorChecks = () => [...settingsChecks(checkDeps), ...clusterChecks(checkDeps)];
+  const doctorChecks = () => [...settingsChecks(checkDeps), ...clusterChecks(checkDeps), ...slackDoctorChecks({ settings, secrets, logger: deps.logger })];
 
   return {
     home: deps.home,

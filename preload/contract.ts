@@ -66,6 +66,7 @@ export const navTargetSchema = z.discriminatedUnion('view', [
   z.object({ view: z.literal('home') }),
   z.object({ view: z.literal('jobs') }),
   z.object({ view: z.literal('job'), jobId: z.string().min(1).max(64) }),
+  z.object({ view: z.literal('monitor'), monitorId: z.string().min(1).max(64) }),
   z.object({ view: z.literal('doctor') }),
   z.object({ view: z.literal('setup') }),
 ]);

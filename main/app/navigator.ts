@@ -41,9 +41,13 @@ export function createNavigator({ showWindow, send }: NavigatorDeps): Navigator 
   };
 }
 
-/** A notification's target (`job:1234`) as a place in the window; anything else opens the job list. */
+/**
+ * A notification's target as a place in the window: `job:1234` (the notify dispatcher),
+ * `cron:ID` (a monitor's report), `doctor`; anything else opens the job list.
+ */
 export function targetFromNotification(target: string | undefined): NavTarget {
-  const job = /^job:([A-Za-z0-9_.+-]{1,64})$/.exec(target ?? '');
-  if (job?.[1]) return { view: 'job', jobId: job[1] };
+  const m = /^(job|cron):([A-Za-z0-9_.+-]{1,64})$/.exec(target ?? '');
+  if (m?.[1] === 'job' && m[2]) return { view: 'job', jobId: m[2] };
+  if (m?.[1] === 'cron' && m[2]) return { view: 'monitor', monitorId: m[2] };
   return target === 'doctor' ? { view: 'doctor' } : { view: 'jobs' };
 }

@@ -82,6 +82,7 @@ describe('targetFromNotification', () => {
   it.each([
     ['job:1234', { view: 'job', jobId: '1234' }],
     ['job:1234_7', { view: 'job', jobId: '1234_7' }],
+    ['cron:m-7f3a', { view: 'monitor', monitorId: 'm-7f3a' }],
     ['doctor', { view: 'doctor' }],
     ['job:', { view: 'jobs' }],
     ['job:../../etc', { view: 'jobs' }],

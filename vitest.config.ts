@@ -9,6 +9,8 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
+          // Some unit tests spawn the CLI (about 1 s a start on a loaded 2-core machine).
+          testTimeout: 30_000,
         },
       },
       {

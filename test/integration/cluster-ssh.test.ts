@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
@@ -8,6 +7,7 @@ import { isRelayError } from '../../main/core/errors.js';
 import { runCli } from '../helpers/cli.js';
 import { makeHome } from '../helpers/temp-home.js';
 import { ScriptedPrompt, testbedCore, testbedSettings } from '../helpers/testbed-core.js';
+import { killServerSide } from '../testbed/ssh-kit.js';
 
 const tb = inject('testbed');
 const cores: Core[] = [];
@@ -94,7 +94,7 @@ describe('the core over real SSH to the testbed (ssh2 -> OpenSSH -> SLURM)', () 
   it('reconnects on the next command after the server kills the session', async () => {
     const c = core();
     expect((await c.cluster().exec(['echo', 'before'])).stdout).toBe('before\n');
-    execFileSync('pkill', ['-KILL', '-f', `sshd: ${tb.user}`]);
+    await killServerSide(c.cluster().ssh);
     await new Promise((r) => setTimeout(r, 500));
     expect(c.cluster().ssh.connected).toBe(false);
     expect((await c.cluster().exec(['echo', 'after'])).stdout).toBe('after\n');

@@ -2,6 +2,8 @@ import { Command, CommanderError } from 'commander';
 import { clusterLinkService, type ServiceFactory } from './core/runtime/runtime.js';
 import type { Core } from './core/index.js';
 import { registerConfigCommands } from './cli/config-commands.js';
+import { registerJobsCommands } from './cli/jobs-commands.js';
+import { jobsServiceFactory } from './core/jobs/jobs-runtime.js';
 import { openCore } from './cli/context.js';
 import { registerOpsCommands } from './cli/ops-commands.js';
 import { reportError } from './cli/output.js';
@@ -10,7 +12,7 @@ import { registerSlackCommands } from './cli/slack-commands.js';
 import { slackGatewayService } from './core/slack/service.js';
 
 /** The services `hpc-relay daemon` runs, in start order. */
-const DAEMON_SERVICES: ServiceFactory[] = [clusterLinkService, slackGatewayService];
+const DAEMON_SERVICES: ServiceFactory[] = [clusterLinkService, slackGatewayService, jobsServiceFactory()];
 
 export async function main(argv: string[]): Promise<number> {
   const verbose = argv.includes('--verbose');
@@ -23,6 +25,7 @@ export async function main(argv: string[]): Promise<number> {
   registerConfigCommands(program, open);
   registerSecretsCommands(program, open);
   registerOpsCommands(program, open, DAEMON_SERVICES);
+  registerJobsCommands(program, open);
   registerSlackCommands(program, open);
   program.commands.forEach((c) => c.exitOverride());
   for (const c of program.commands) c.commands.forEach((s) => s.exitOverride());

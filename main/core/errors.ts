@@ -27,6 +27,10 @@ export type ErrorCode =
   | 'REMOTE_FILE_FAILED'
   | 'REMOTE_COMMAND_FAILED'
   | 'SLURM_PARSE'
+  | 'JOB_NOT_FOUND'
+  | 'JOB_SCRIPT_INVALID'
+  | 'JOB_SUBMIT_FAILED'
+  | 'JOB_ACTION_REFUSED'
   | 'STORE_FAILED'
   | 'USAGE'
   /** Slack is enabled but a token is missing. */

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { ClusterService } from './cluster/cluster-service.js';
 import { SshSession } from './cluster/ssh-session.js';
 import { resolveSshTarget } from './cluster/ssh-target.js';
@@ -10,6 +11,8 @@ import type { SecretRegistry } from './secrets/redact.js';
 import { sshPassphraseName } from './secrets/secret-names.js';
 import { SecretsService } from './secrets/secrets-service.js';
 import { slackDoctorChecks } from './slack/checks.js';
+import { openDatabase, type Db } from './store/database.js';
+import { createJobService, type JobService } from './jobs/index.js';
 
 export interface CoreDeps {
   home: string;
@@ -43,6 +46,10 @@ export interface Core {
   readonly sqliteNativeBinding: string | undefined;
   /** The cluster service for the current cluster.* settings (rebuilt when they change). */
   cluster(): ClusterService;
+  /** The SQLite store, `hpc-relay.db` in the settings home: opened on first use, closed by close(). */
+  db(): Db;
+  /** Submit, list, cancel, resubmit, tail SLURM jobs on this core's store and cluster; built on first use. */
+  jobs(): JobService;
   doctorChecks(): DoctorCheck[];
   doctor(): Promise<DoctorReport>;
   close(): Promise<void>;
@@ -54,6 +61,8 @@ export function createCore(deps: CoreDeps): Core {
   const secrets = new SecretsService(deps.keychain, deps.env, deps.registry, deps.keychainError);
   let current: { key: string; service: ClusterService } | null = null;
   const status = createStatusBoard();
+  let database: Db | null = null;
+  let jobService: JobService | null = null;
 
   function cluster(): ClusterService {
     const target = resolveSshTarget(settings.settings().cluster);
@@ -91,11 +100,22 @@ export function createCore(deps: CoreDeps): Core {
     notifier: deps.notifier ?? null,
     sqliteNativeBinding: deps.sqliteNativeBinding,
     cluster,
+    db() {
+      database ??= openDatabase(path.join(deps.home, 'hpc-relay.db'), deps.sqliteNativeBinding ? { nativeBinding: deps.sqliteNativeBinding } : {});
+      return database;
+    },
+    jobs(this: Core) {
+      jobService ??= createJobService({ db: this.db(), cluster, settings: () => settings.settings(), logger: deps.logger.child({ component: 'jobs' }) });
+      return jobService;
+    },
     doctorChecks,
     doctor: () => runDoctor(doctorChecks()),
     async close() {
       current?.service.close();
       current = null;
+      jobService = null;
+      database?.close();
+      database = null;
     },
   };
 }

@@ -139,7 +139,12 @@ const AUTO_ACTIONS = ['bump-mem', 'bump-time', 'resubmit'];
 export class JobStore {
   constructor(readonly db: Db) {}
 
-  recordSubmission(s: SubmissionRow, job: { name: string; tasks: number[] | null; partition: string | null }): JobRow[] {
+  /**
+   * The submission and its job rows (one per array task when the tasks are known). `reqMemBytes` and
+   * `timeLimitSec` are what was asked for: sacct reports them only a moment after a job is
+   * accounted, and a short job can end before that.
+   */
+  recordSubmission(s: SubmissionRow, job: { name: string; tasks: number[] | null; partition: string | null; reqMemBytes?: number | null; timeLimitSec?: number | null }): JobRow[] {
     return this.db.transaction(() => {
       this.db.prepare(`INSERT INTO submissions (id, kind, source, params, script_hash, sbatch_args, script_args, remote_dir, script_path, wrapper_path,
         stdout_pattern, stderr_pattern, base_id, array_spec, sweep_id, resubmit_of, submitted_at)
@@ -150,15 +155,15 @@ export class JobStore {
       this.db.prepare('INSERT OR IGNORE INTO sweeps (id) VALUES (?)').run(s.sweepId);
       const keys = s.arraySpec === null ? [{ key: s.baseId, task: null }] : (job.tasks ?? []).map((t) => ({ key: `${s.baseId}_${t}`, task: t }));
       for (const k of keys) {
-        this.insertJob({ key: k.key, baseId: s.baseId, arrayTask: k.task, submissionId: s.id, sweepId: s.sweepId, name: job.name, partition: job.partition, state: 'PENDING', adopted: false, now: s.submittedAt }, 'submit');
+        this.insertJob({ key: k.key, baseId: s.baseId, arrayTask: k.task, submissionId: s.id, sweepId: s.sweepId, name: job.name, partition: job.partition, state: 'PENDING', timeLimitSec: job.timeLimitSec ?? null, reqMemBytes: job.reqMemBytes ?? null, adopted: false, now: s.submittedAt }, 'submit');
       }
       return keys.map((k) => this.get(k.key)).filter((j): j is JobRow => j !== null);
     }).immediate();
   }
 
-  private insertJob(j: { key: string; baseId: string; arrayTask: number | null; submissionId: string | null; sweepId: string; name: string; partition: string | null; state: string; reason?: string | null; elapsedSec?: number | null; timeLimitSec?: number | null; adopted: boolean; now: number }, source: TransitionSource): Transition {
-    this.db.prepare(`INSERT INTO jobs (job_key, base_id, array_task, submission_id, sweep_id, name, partition, state, reason, elapsed_sec, time_limit_sec, adopted, first_seen_at, updated_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(j.key, j.baseId, j.arrayTask, j.submissionId, j.sweepId, j.name, j.partition, j.state, j.reason ?? null, j.elapsedSec ?? null, j.timeLimitSec ?? null, j.adopted ? 1 : 0, j.now, j.now);
+  private insertJob(j: { key: string; baseId: string; arrayTask: number | null; submissionId: string | null; sweepId: string; name: string; partition: string | null; state: string; reason?: string | null; elapsedSec?: number | null; timeLimitSec?: number | null; reqMemBytes?: number | null; adopted: boolean; now: number }, source: TransitionSource): Transition {
+    this.db.prepare(`INSERT INTO jobs (job_key, base_id, array_task, submission_id, sweep_id, name, partition, state, reason, elapsed_sec, time_limit_sec, req_mem_bytes, adopted, first_seen_at, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(j.key, j.baseId, j.arrayTask, j.submissionId, j.sweepId, j.name, j.partition, j.state, j.reason ?? null, j.elapsedSec ?? null, j.timeLimitSec ?? null, j.reqMemBytes ?? null, j.adopted ? 1 : 0, j.now, j.now);
     return this.addTransition({ jobKey: j.key, from: null, to: j.state, source, at: j.now });
   }
 
@@ -256,8 +261,9 @@ export class JobStore {
   /**
    * Accounting for a job that has not ended (or that sacct lists before HPC Relay knew it):
    * numbers and state, no notification. A job not yet known is adopted from accounting.
+   * `updateState` false keeps the state squeue reported (accounting can lag behind the queue).
    */
-  observeAccounting(rec: SacctJob, source: TransitionSource, now: number): Transition | null {
+  observeAccounting(rec: SacctJob, source: TransitionSource, now: number, updateState = true): Transition | null {
     return this.db.transaction(() => {
       const known = this.get(rec.key);
       if (!known) {
@@ -268,6 +274,7 @@ export class JobStore {
       }
       if (known.final || isFinalState(rec.state)) return null;
       this.updateNumbers(rec, now);
+      if (!updateState) return null;
       this.db.prepare('UPDATE jobs SET state = ? WHERE job_key = ?').run(rec.state, rec.key);
       return known.state === rec.state ? null : this.addTransition({ jobKey: rec.key, from: known.state, to: rec.state, source, at: now });
     }).immediate();

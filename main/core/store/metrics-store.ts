@@ -29,8 +29,12 @@ export class MetricsStore {
   }
 
   cursor(jobKey: string, path: string): FileCursor {
+    return this.findCursor(jobKey, path) ?? { offset: 0, state: { partial: '' } };
+  }
+
+  findCursor(jobKey: string, path: string): FileCursor | null {
     const r = this.db.prepare('SELECT offset, carry FROM file_cursors WHERE job_key = ? AND path = ?').get(jobKey, path) as { offset: number; carry: string } | undefined;
-    if (!r) return { offset: 0, state: { partial: '' } };
+    if (!r) return null;
     return { offset: r.offset, state: JSON.parse(r.carry || '{"partial":""}') as FileCursor['state'] };
   }
 

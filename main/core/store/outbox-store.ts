@@ -35,6 +35,15 @@ function toRow(r: RawOutbox): OutboxRow {
 export class OutboxStore {
   constructor(private readonly db: Db, private readonly claimTtlMs = 60_000) {}
 
+  /**
+   * A notification that is not a job's end (a NaN warning, say): one row per (job, kind, channel),
+   * so it is sent once however often the condition is seen. Returns the rows added.
+   */
+  enqueue(jobKey: string, kind: string, channels: readonly string[], msg: { title: string; body: string; payload?: Record<string, unknown> }, now: number): number {
+    const put = this.db.prepare('INSERT OR IGNORE INTO notification_outbox (job_key, final_state, channel, title, body, payload, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    return this.db.transaction(() => channels.reduce((n, ch) => n + put.run(jobKey, kind, ch, msg.title, msg.body, JSON.stringify(msg.payload ?? {}), now).changes, 0)).immediate();
+  }
+
   pending(channels: readonly string[], now: number, limit = 100): OutboxRow[] {
     if (channels.length === 0) return [];
     const rows = this.db.prepare(`SELECT * FROM notification_outbox WHERE delivered_at IS NULL AND channel IN (${channels.map(() => '?').join(',')})

@@ -1,0 +1,189 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { describeError } from '../core/errors.js';
+import type { Core } from '../core/index.js';
+import { JobsRuntime } from '../core/jobs/jobs-runtime.js';
+import type { JobSummary, ResubmitChanges, SubmitResult } from '../core/jobs/index.js';
+import { formatDuration } from '../core/slurm/slurm-values.js';
+import { printJson, UsageError } from './output.js';
+
+type OpenCore = (opts?: { logToStderr?: boolean }) => Promise<Core>;
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** `--param k=v` pairs; a key is a plain name, the value is data (never shell text). */
+export function parseParams(pairs: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of pairs) {
+    const eq = p.indexOf('=');
+    const key = eq === -1 ? '' : p.slice(0, eq);
+    if (!/^[A-Za-z_][A-Za-z0-9_-]*$/.test(key)) throw new UsageError(`--param ${JSON.stringify(p)} is not NAME=VALUE.`, 'Write parameters as --param lr=0.01.');
+    out[key] = p.slice(eq + 1);
+  }
+  return out;
+}
+
+function resources(opts: { mem?: string; time?: string; partition?: string }): ResubmitChanges {
+  return { ...(opts.mem !== undefined ? { mem: opts.mem } : {}), ...(opts.time !== undefined ? { time: opts.time } : {}), ...(opts.partition !== undefined ? { partition: opts.partition } : {}) };
+}
+
+function printSubmitted(r: SubmitResult, json: boolean | undefined): void {
+  if (json) printJson({ jobId: r.jobId, name: r.name ?? null, jobIds: r.jobIds });
+  else process.stdout.write(`Submitted job ${r.jobId}${r.name ? ` (${r.name})` : ''}${r.jobIds.length > 1 ? ` with ${r.jobIds.length} array tasks` : ''}.\n`);
+}
+
+function table(jobs: readonly JobSummary[]): string {
+  const head = ['JOB', 'NAME', 'STATE', 'ELAPSED', 'EXIT', 'WHERE'];
+  const rows = [head, ...jobs.map((j) => [
+    j.jobId, j.name.slice(0, 32), j.state, j.elapsedSec === null ? '' : formatDuration(j.elapsedSec), j.exitCode ?? '', `${j.where ?? ''}${j.adopted ? ' (adopted)' : ''}`.trim(),
+  ])];
+  const widths = head.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
+}
+
+async function withCore<T>(open: OpenCore, fn: (core: Core) => Promise<T>): Promise<T> {
+  const core = await open();
+  try {
+    return await fn(core);
+  } finally {
+    await core.close();
+  }
+}
+
+export function registerJobsCommands(program: Command, open: OpenCore): void {
+  program
+    .command('submit')
+    .argument('<target>', 'a template id (see templates/) or the path of your own sbatch script')
+    .argument('[args...]', 'for a script: arguments passed to it as they are (after --)')
+    .option('--param <name=value>', 'a template parameter; for a script, passed to it as --name=value (repeatable)', collect, [])
+    .option('--mem <size>', 'sbatch --mem for a script, e.g. 8G')
+    .option('--time <limit>', 'sbatch --time for a script, e.g. 04:00:00')
+    .option('--partition <name>', 'sbatch --partition for a script')
+    .option('--json', 'print {"jobId", "name", "jobIds"}')
+    .description('Submit a template or your own sbatch script; values travel as data, never as shell text.')
+    .action(async (target: string, args: string[], opts: { param: string[]; mem?: string; time?: string; partition?: string; json?: boolean }) => {
+      const params = parseParams(opts.param);
+      const isFile = fs.existsSync(target) && fs.statSync(target).isFile();
+      await withCore(open, async (core) => {
+        let r: SubmitResult;
+        if (isFile) {
+          const res = resources(opts);
+          const sbatchArgs = [...(res.mem ? [`--mem=${res.mem}`] : []), ...(res.time ? [`--time=${res.time}`] : []), ...(res.partition ? [`--partition=${res.partition}`] : [])];
+          r = await core.jobs().submitScript({
+            name: path.basename(target), content: fs.readFileSync(target), sbatchArgs, scriptArgs: [...Object.entries(params).map(([k, v]) => `--${k}=${v}`), ...args], params,
+          });
+        } else {
+          if (target.includes('/') || /\.(sh|slurm|sbatch|bash)$/.test(target)) throw new UsageError(`There is no file ${target}.`, 'Give the path of an existing sbatch script, or a template id such as cnn_train.');
+          if (args.length > 0 || opts.mem || opts.time || opts.partition) throw new UsageError('A template takes its values as --param NAME=VALUE (resources too, e.g. --param mem=8G).', 'Move the values into --param options.');
+          r = await core.jobs().submit(target, params);
+        }
+        printSubmitted(r, opts.json);
+      });
+    });
+
+  program
+    .command('jobs')
+    .option('--json', 'print [{"jobId", "name", "state", "exitCode", "elapsedSec", …}]')
+    .description("List your jobs (the app's and ones submitted elsewhere) with SLURM's state names, checked with the cluster now.")
+    .action(async (opts: { json?: boolean }) => {
+      await withCore(open, async (core) => {
+        const jobs = core.jobs();
+        let failed: unknown = null;
+        try {
+          await jobs.refresh();
+          await jobs.runTriageActions();
+        } catch (e) {
+          failed = e;
+        }
+        const list = await jobs.listJobs();
+        if (opts.json) printJson(list);
+        else process.stdout.write(list.length ? `${table(list)}\n` : 'No jobs yet: submit one with `hpc-relay submit`.\n');
+        if (failed) {
+          process.stderr.write(`hpc-relay: the cluster could not be checked (${describeError(failed)}); these are the last known states.\n`);
+          process.exitCode = 1;
+        }
+      });
+    });
+
+  program
+    .command('tail')
+    .argument('<job>', 'a job id such as 12345 or an array task such as 12345_7')
+    .option('-n, --lines <n>', 'how many lines', '20')
+    .option('--stderr', "show the job's stderr instead of its stdout")
+    .description("Print the last lines of a job's output (reads only the end of the file).")
+    .action(async (job: string, opts: { lines: string; stderr?: boolean }) => {
+      const n = Number(opts.lines);
+      if (!Number.isInteger(n) || n < 0 || n > 100_000) throw new UsageError(`-n must be a whole number of lines from 0 to 100000 (got "${opts.lines}").`);
+      await withCore(open, async (core) => {
+        const r = await core.jobs().tail(job, n, opts.stderr ? 'stderr' : 'stdout');
+        if (r.lines.length) process.stdout.write(`${r.lines.join('\n')}\n`);
+      });
+    });
+
+  program
+    .command('cancel')
+    .argument('<job>', 'a job id, an array task (12345_7), or an array id for all its tasks')
+    .description('Cancel a job with scancel.')
+    .action(async (job: string) => {
+      await withCore(open, async (core) => {
+        await core.jobs().cancel(job);
+        const j = core.jobs().job(job);
+        process.stdout.write(`Cancelled job ${job}${j.final ? ` (${j.state})` : ' (SLURM is stopping it)'}.\n`);
+      });
+    });
+
+  program
+    .command('resubmit')
+    .argument('<job>', 'a job HPC Relay submitted (an array task is resubmitted alone)')
+    .option('--mem <size>', 'new memory, e.g. 12G')
+    .option('--time <limit>', 'new time limit, e.g. 06:00:00')
+    .option('--partition <name>', 'new partition')
+    .option('--param <name=value>', 'a changed template parameter (repeatable)', collect, [])
+    .option('--json', 'print {"jobId", "name", "jobIds"}')
+    .description('Submit a job again, with changed memory, time, partition or template parameters.')
+    .action(async (job: string, opts: { mem?: string; time?: string; partition?: string; param: string[]; json?: boolean }) => {
+      const params = parseParams(opts.param);
+      await withCore(open, async (core) => {
+        const r = await core.jobs().resubmit(job, { ...resources(opts), ...(Object.keys(params).length ? { params } : {}) });
+        printSubmitted(r, opts.json);
+      });
+    });
+
+  program
+    .command('watch')
+    .option('--json', 'one JSON object per line: {"at", "jobId", "name", "from", "to", "source"}')
+    .description('Print job state changes as they happen (job ends within seconds via the events file) until Ctrl-C.')
+    .action(async (opts: { json?: boolean }) => {
+      const core = await open();
+      const jobs = core.jobs();
+      // Detection runs here (events stream + poll tick), but notifications are left to the app or
+      // daemon: no channels, so this process never takes outbox rows.
+      const rt = new JobsRuntime({ jobs, session: () => core.cluster().ssh, channels: {}, settings: () => core.settings.settings(), clock: jobs.clock, logger: core.logger.child({ component: 'watch' }) });
+      let last = jobs.store.lastTransitionId();
+      const print = () => {
+        for (const { id, t } of jobs.store.transitionsSince(last)) {
+          last = id;
+          const name = jobs.store.get(t.jobKey)?.name ?? '';
+          if (opts.json) process.stdout.write(`${JSON.stringify({ at: new Date(t.at).toISOString(), jobId: t.jobKey, name, from: t.from, to: t.to, source: t.source })}\n`);
+          else process.stdout.write(`${new Date(t.at).toISOString()}  ${t.jobKey}  ${name}  ${t.from ?? '(new)'} -> ${t.to}  [${t.source}]\n`);
+        }
+      };
+      // Transitions from any process on this store (a daemon included) are printed.
+      const poll = setInterval(print, 500);
+      const stopping = new AbortController();
+      const onSignal = () => stopping.abort();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      await rt.start();
+      if (!opts.json) process.stderr.write('Watching your jobs; Ctrl-C to stop.\n');
+      await new Promise<void>((resolve) => stopping.signal.addEventListener('abort', () => resolve(), { once: true }));
+      clearInterval(poll);
+      await rt.stop();
+      print();
+      await core.close();
+      process.exitCode = 0;
+    });
+}

@@ -1,0 +1,422 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { ClusterService } from '../cluster/cluster-service.js';
+import type { Settings } from '../config/settings-types.js';
+import { RelayError } from '../errors.js';
+import type { Clock, Logger } from '../ports.js';
+import { getOption, hasOption, checkSbatchArgs, parseSbatchParsable, sbatchArgv, sbatchFailure, setOption } from '../slurm/sbatch.js';
+import { expandArraySpec, parseDuration, parseJobRef, parseMemory } from '../slurm/slurm-values.js';
+import { buildWrapper, directive } from '../slurm/wrapper-script.js';
+import type { RenderedJob } from '../templates/types.js';
+import type { JobRow, JobStore, SubmissionRow } from '../store/job-store.js';
+import type { MetricsStore } from '../store/metrics-store.js';
+import type { OutboxStore } from '../store/outbox-store.js';
+import { JobTracker, logPaths, type TickReport } from './job-tracker.js';
+import { JobMetrics } from './job-metrics.js';
+import type { RemoteFiles } from './remote-files.js';
+
+/** Renders a template into sbatch data for a job directory; the templates module provides it. */
+export interface TemplateRenderer {
+  render(templateId: string, params: Record<string, string>, workDir: string): RenderedJob | Promise<RenderedJob>;
+}
+
+export interface JobServiceDeps {
+  cluster: () => ClusterService;
+  store: JobStore;
+  outbox: OutboxStore;
+  metrics: MetricsStore;
+  files: RemoteFiles;
+  settings: () => Settings;
+  clock: Clock;
+  logger: Logger;
+  templates?: TemplateRenderer;
+}
+
+/** One job as lists show it (the shape the Slack commands and the CLI's --json use). */
+export interface JobSummary {
+  jobId: string;
+  name: string;
+  state: string;
+  elapsedSec: number | null;
+  partition?: string;
+  where?: string;
+  templateId?: string;
+  exitCode: string | null;
+  adopted: boolean;
+  final: boolean;
+}
+
+export interface JobStats {
+  jobId: string;
+  name: string;
+  state: string;
+  exitCode: string | null;
+  elapsedSec: number | null;
+  timeLimitSec: number | null;
+  maxRssBytes: number | null;
+  reqMemBytes: number | null;
+  nodeList?: string;
+}
+
+export interface SubmitResult {
+  jobId: string;
+  name?: string;
+  /** Every job or task key created (one for a plain job). */
+  jobIds: string[];
+}
+
+export interface TailResult {
+  jobId: string;
+  lines: string[];
+  path?: string;
+  truncated: boolean;
+}
+
+export interface ResubmitChanges {
+  mem?: string;
+  time?: string;
+  partition?: string;
+  params?: Record<string, string>;
+}
+
+export interface ScriptSubmission {
+  /** The script's file name (its basename is kept remotely). */
+  name: string;
+  content: string | Buffer;
+  sbatchArgs?: string[];
+  scriptArgs?: string[];
+  params?: Record<string, unknown>;
+}
+
+interface Prepared {
+  kind: 'template' | 'script';
+  source: string;
+  scriptName: string;
+  script: string | Buffer;
+  files: { name: string; content: Buffer }[];
+  sbatchArgs: string[];
+  scriptArgs: string[];
+  params: Record<string, unknown>;
+  defaultName: string;
+}
+
+const TAIL_CAP_BYTES = 256 * 1024;
+
+function safeFileName(name: string): string {
+  const base = name.split(/[\\/]/).pop() ?? '';
+  const clean = base.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '');
+  return !clean || clean === 'relay-wrapper.sh' ? 'job.sh' : clean.slice(0, 100);
+}
+
+/** SLURM's `exit:signal` once the job has ended (sacct prints 0:0 for running jobs too). */
+function exitText(j: JobRow): string | null {
+  return !j.final || j.exitCode === null ? null : `${j.exitCode}:${j.signal ?? 0}`;
+}
+
+/**
+ * Submit, list, cancel, resubmit, tail and stats for the user's SLURM jobs. Every remote command
+ * is an argv array; script parameters reach the script as its arguments and resources as sbatch
+ * options, never as shell text.
+ */
+export class JobService {
+  readonly tracker: JobTracker;
+  readonly metricsReader: JobMetrics;
+  private eventsReady: { dir: string; path: Promise<string> } | null = null;
+
+  constructor(private readonly deps: JobServiceDeps) {
+    this.tracker = new JobTracker({
+      cluster: deps.cluster, store: deps.store, files: deps.files, clock: deps.clock, logger: deps.logger,
+      options: () => {
+        const s = deps.settings();
+        const channels = [...(s.notify.tray ? ['tray'] : []), ...(s.notify.slack && s.slack.enabled ? ['slack'] : [])];
+        return { mode: s.triage.mode, channels };
+      },
+    });
+    this.metricsReader = new JobMetrics({ store: deps.store, metrics: deps.metrics, files: deps.files, clock: deps.clock });
+  }
+
+  get store(): JobStore {
+    return this.deps.store;
+  }
+
+  get outbox(): OutboxStore {
+    return this.deps.outbox;
+  }
+
+  get metrics(): MetricsStore {
+    return this.deps.metrics;
+  }
+
+  get files(): RemoteFiles {
+    return this.deps.files;
+  }
+
+  get clock(): Clock {
+    return this.deps.clock;
+  }
+
+  /** cluster.remoteDir as an absolute path on the cluster (the cluster service resolves it once). */
+  remoteDir(): Promise<string> {
+    return this.deps.files.resolveDir();
+  }
+
+  /** `<remoteDir>/events.log`, created on first use: the file every job's wrapper appends to. */
+  async eventsPath(): Promise<string> {
+    const dir = await this.remoteDir();
+    if (this.eventsReady?.dir !== dir) {
+      const path = `${dir}/events.log`;
+      const ready = this.deps.files.touchSize(path).then(() => path);
+      this.eventsReady = { dir, path: ready };
+      ready.catch(() => { if (this.eventsReady?.path === ready) this.eventsReady = null; });
+    }
+    return this.eventsReady.path;
+  }
+
+  refresh(): Promise<TickReport> {
+    return this.tracker.tick();
+  }
+
+  /** The user's own sbatch script, with optional sbatch options and script arguments. */
+  async submitScript(s: ScriptSubmission): Promise<SubmitResult> {
+    const scriptName = safeFileName(s.name);
+    return this.submitPrepared({
+      kind: 'script', source: s.name, scriptName, script: s.content, files: [], sbatchArgs: s.sbatchArgs ?? [], scriptArgs: s.scriptArgs ?? [], params: s.params ?? {}, defaultName: scriptName,
+    });
+  }
+
+  /** A template by id: the templates module validates the values and renders it for the job directory. */
+  async submit(templateId: string, params: Record<string, string>): Promise<SubmitResult> {
+    const renderer = this.deps.templates;
+    if (!renderer) throw new RelayError('JOB_ACTION_REFUSED', 'Templates are not available in this build.', { fix: 'Submit a script file instead: hpc-relay submit ./job.sh.' });
+    const id = randomUUID();
+    const jobDir = `${await this.remoteDir()}/jobs/${id}`;
+    const r = await renderer.render(templateId, params, jobDir);
+    return this.submitRendered(r, { id, jobDir });
+  }
+
+  async submitRendered(r: RenderedJob, at?: { id: string; jobDir: string }, lineage?: { sweepId: string; resubmitOf: string }): Promise<SubmitResult> {
+    return this.submitPrepared({
+      kind: 'template', source: r.templateId, scriptName: safeFileName(`${r.templateId}.slurm`), script: r.script, files: r.files, sbatchArgs: r.sbatchArgs, scriptArgs: r.scriptArgs,
+      params: r.params, defaultName: r.jobName,
+    }, at, lineage);
+  }
+
+  private async submitPrepared(p: Prepared, at?: { id: string; jobDir: string }, lineage?: { sweepId: string; resubmitOf: string }): Promise<SubmitResult> {
+    checkSbatchArgs(p.sbatchArgs);
+    const scriptText = typeof p.script === 'string' ? p.script : p.script.toString('utf8');
+    const { wrapper, directives } = buildWrapper(scriptText, p.scriptName);
+    for (const f of p.files) {
+      if (safeFileName(f.name) !== f.name) throw new RelayError('JOB_SCRIPT_INVALID', `The job file name "${f.name}" is not a plain file name.`, { fix: 'Use names of letters, digits, dots, dashes and underscores.' });
+    }
+    const id = at?.id ?? randomUUID();
+    const jobDir = at?.jobDir ?? `${await this.remoteDir()}/jobs/${id}`;
+    const events = await this.eventsPath();
+    const files = this.deps.files;
+    await files.ensureDir(jobDir);
+    const scriptPath = `${jobDir}/${p.scriptName}`;
+    const wrapperPath = `${jobDir}/relay-wrapper.sh`;
+    await files.upload(scriptPath, p.script, { executable: true });
+    for (const f of p.files) await files.upload(`${jobDir}/${f.name}`, f.content);
+    await files.upload(wrapperPath, wrapper, { executable: true });
+    return this.sbatch({
+      id, kind: p.kind, source: p.source, params: p.params, scriptHash: createHash('sha256').update(p.script).digest('hex'), sbatchArgs: p.sbatchArgs, scriptArgs: p.scriptArgs,
+      remoteDir: jobDir, scriptPath, wrapperPath, events, headerArray: directive(directives, '--array'), headerName: directive(directives, '--job-name'),
+      headerPartition: directive(directives, '--partition'), headerMem: directive(directives, '--mem'), headerTime: directive(directives, '--time'), defaultName: p.defaultName,
+      sweepId: lineage?.sweepId ?? id, resubmitOf: lineage?.resubmitOf ?? null,
+    });
+  }
+
+  private async sbatch(x: {
+    id: string; kind: 'template' | 'script'; source: string; params: Record<string, unknown>; scriptHash: string; sbatchArgs: string[]; scriptArgs: string[]; remoteDir: string;
+    scriptPath: string; wrapperPath: string; events: string; headerArray: string | null; headerName: string | null; headerPartition: string | null;
+    headerMem: string | null; headerTime: string | null; defaultName: string; sweepId: string; resubmitOf: string | null; asked?: { reqMemBytes: number | null; timeLimitSec: number | null };
+  }): Promise<SubmitResult> {
+    const arraySpec = getOption(x.sbatchArgs, '--array') ?? x.headerArray;
+    const pattern = arraySpec ? `${x.remoteDir}/slurm-%A_%a` : `${x.remoteDir}/slurm-%j`;
+    const named = hasOption(x.sbatchArgs, '--job-name') || x.headerName !== null;
+    const argv = sbatchArgv({
+      sbatchArgs: x.sbatchArgs, wrapperPath: x.wrapperPath, eventsPath: x.events, scriptPath: x.scriptPath, scriptArgs: x.scriptArgs, chdir: x.remoteDir,
+      stdoutPattern: `${pattern}.out`, stderrPattern: `${pattern}.err`, jobName: named ? null : x.defaultName,
+    });
+    const r = await this.deps.cluster().exec(argv, { timeoutMs: 120_000 });
+    if (r.code !== 0) throw sbatchFailure(r.stderr || r.stdout, r.code);
+    const baseId = parseSbatchParsable(r.stdout);
+    const name = getOption(x.sbatchArgs, '--job-name') ?? x.headerName ?? x.defaultName;
+    const sub: SubmissionRow = {
+      id: x.id, kind: x.kind, source: x.source, params: x.params, scriptHash: x.scriptHash, sbatchArgs: x.sbatchArgs, scriptArgs: x.scriptArgs, remoteDir: x.remoteDir,
+      scriptPath: x.scriptPath, wrapperPath: x.wrapperPath, stdoutPattern: `${pattern}.out`, stderrPattern: `${pattern}.err`, baseId, arraySpec, sweepId: x.sweepId,
+      resubmitOf: x.resubmitOf, submittedAt: this.deps.clock.now(),
+    };
+    const tasks = arraySpec ? expandArraySpec(arraySpec) : null;
+    const mem = getOption(x.sbatchArgs, '--mem') ?? x.headerMem;
+    const time = getOption(x.sbatchArgs, '--time') ?? x.headerTime;
+    const jobs = this.deps.store.recordSubmission(sub, {
+      name, tasks, partition: getOption(x.sbatchArgs, '--partition') ?? x.headerPartition,
+      reqMemBytes: (mem === null ? null : parseMemory(mem)) ?? x.asked?.reqMemBytes ?? null,
+      timeLimitSec: (time === null ? null : parseDuration(time)) ?? x.asked?.timeLimitSec ?? null,
+    });
+    this.deps.logger.info('job submitted', { jobId: baseId, kind: x.kind, source: x.source, tasks: jobs.length });
+    return { jobId: baseId, name, jobIds: jobs.map((j) => j.jobKey) };
+  }
+
+  /** The job, or every task of an array when given its base id. */
+  private resolve(jobId: string): JobRow[] {
+    const ref = parseJobRef(jobId);
+    if (!ref) throw new RelayError('USAGE', `"${jobId}" is not a SLURM job id.`, { fix: 'Give a job id such as 12345 or an array task such as 12345_7 (see `hpc-relay jobs`).' });
+    const one = this.deps.store.get(ref.key);
+    if (one) return [one];
+    const all = ref.arrayTask === null ? this.deps.store.byBaseId(ref.baseId) : [];
+    if (all.length > 0) return all;
+    throw new RelayError('JOB_NOT_FOUND', `HPC Relay does not know job ${jobId}.`, { fix: 'Run `hpc-relay jobs` to refresh the list (it adopts jobs submitted outside the app), then try again.' });
+  }
+
+  job(jobId: string): JobRow {
+    const [j] = this.resolve(jobId);
+    return j as JobRow;
+  }
+
+  async listJobs(): Promise<JobSummary[]> {
+    const subs = new Map<string, SubmissionRow | null>();
+    return this.deps.store.list().map((j) => {
+      let sub = j.submissionId ? subs.get(j.submissionId) : null;
+      if (j.submissionId && sub === undefined) { sub = this.deps.store.submission(j.submissionId); subs.set(j.submissionId, sub); }
+      const where = j.state === 'PENDING' ? j.reason : j.nodeList;
+      return {
+        jobId: j.jobKey, name: j.name, state: j.state, elapsedSec: j.elapsedSec, exitCode: exitText(j), adopted: j.adopted, final: j.final,
+        ...(j.partition ? { partition: j.partition } : {}), ...(where ? { where } : {}), ...(sub?.kind === 'template' ? { templateId: sub.source } : {}),
+      };
+    });
+  }
+
+  async stats(jobId: string): Promise<JobStats> {
+    const j = this.job(jobId);
+    return {
+      jobId: j.jobKey, name: j.name, state: j.state, exitCode: exitText(j), elapsedSec: j.elapsedSec, timeLimitSec: j.timeLimitSec, maxRssBytes: j.maxRssBytes, reqMemBytes: j.reqMemBytes,
+      ...(j.nodeList ? { nodeList: j.nodeList } : {}),
+    };
+  }
+
+  /** scancel, then one sacct so the list shows CANCELLED without waiting for the tick. */
+  async cancel(jobId: string): Promise<void> {
+    const jobs = this.resolve(jobId);
+    const open = jobs.filter((j) => !j.final);
+    if (open.length === 0) throw new RelayError('JOB_ACTION_REFUSED', `Job ${jobId} already ended (${jobs[0]?.state}).`, { fix: 'Nothing to cancel; see `hpc-relay jobs`.' });
+    const target = parseJobRef(jobId)?.key ?? jobId;
+    await this.deps.cluster().run(['scancel', target], { timeoutMs: 60_000 });
+    for (const j of open) this.deps.store.noteCancelRequested(j.jobKey, this.deps.clock.now());
+    for (const delay of [300, 1_000, 2_000]) {
+      await new Promise<void>((r) => { this.deps.clock.setTimeout(r, delay); });
+      const { stillOpen } = await this.tracker.reconcile(open.map((j) => j.jobKey), 'cancel');
+      if (stillOpen.length === 0) break;
+    }
+  }
+
+  /**
+   * The same script again, in the same job directory, with changed resources: `--mem`, `--time`,
+   * `--partition` replace what it had (a task of an array is resubmitted alone). Changed
+   * parameters re-render the template into a new directory.
+   */
+  async resubmit(jobId: string, changes: ResubmitChanges): Promise<SubmitResult> {
+    const jobs = this.resolve(jobId);
+    const first = jobs[0] as JobRow;
+    const sub = first.submissionId ? this.deps.store.submission(first.submissionId) : null;
+    if (!sub) throw new RelayError('JOB_ACTION_REFUSED', `Job ${jobId} was not submitted by HPC Relay, so it cannot resubmit it.`, { fix: 'Resubmit it the way you submitted it, or submit the script with `hpc-relay submit`.' });
+    let args = [...sub.sbatchArgs];
+    if (changes.mem !== undefined) {
+      if (parseMemory(changes.mem) === null) throw new RelayError('USAGE', `--mem ${JSON.stringify(changes.mem)} is not a memory size.`, { fix: 'Use a size such as 8G or 16000M.' });
+      args = setOption(args, '--mem', changes.mem);
+    }
+    if (changes.time !== undefined) {
+      if (parseDuration(changes.time) === null) throw new RelayError('USAGE', `--time ${JSON.stringify(changes.time)} is not a time limit.`, { fix: 'Use a limit such as 04:00:00 or 1-00:00:00.' });
+      args = setOption(args, '--time', changes.time);
+    }
+    if (changes.partition !== undefined) {
+      if (!/^[A-Za-z0-9_.-]+$/.test(changes.partition)) throw new RelayError('USAGE', `--partition ${JSON.stringify(changes.partition)} is not a partition name.`, { fix: 'Use a name from `hpc-relay exec -- sinfo`.' });
+      args = setOption(args, '--partition', changes.partition);
+    }
+    const single = parseJobRef(jobId)?.arrayTask ?? (jobs.length === 1 ? first.arrayTask : null);
+    if (single !== null && single !== undefined) args = setOption(args, '--array', String(single));
+    const lineage = { sweepId: sub.sweepId, resubmitOf: jobs.length === 1 ? first.jobKey : first.baseId };
+    if (changes.params && Object.keys(changes.params).length > 0) {
+      if (sub.kind !== 'template' || !this.deps.templates) throw new RelayError('JOB_ACTION_REFUSED', `Job ${jobId} is a script, not a template, so it has no parameters to change.`, { fix: 'Change the script and submit it again, or change only --mem, --time or --partition.' });
+      const id = randomUUID();
+      const jobDir = `${await this.remoteDir()}/jobs/${id}`;
+      const merged = { ...Object.fromEntries(Object.entries(sub.params).map(([k, v]) => [k, String(v)])), ...changes.params };
+      const r = await this.deps.templates.render(sub.source, merged, jobDir);
+      const resources = [changes.mem && `--mem=${changes.mem}`, changes.time && `--time=${changes.time}`, changes.partition && `--partition=${changes.partition}`].filter((a): a is string => Boolean(a));
+      let rArgs = r.sbatchArgs;
+      for (const a of resources) rArgs = setOption(rArgs, a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1));
+      return this.submitRendered({ ...r, sbatchArgs: rArgs }, { id, jobDir }, lineage);
+    }
+    // The wrapper and script are already in the job directory; the wrapper still carries the
+    // script's #SBATCH header, so an array spec from the header is in the record, not the options.
+    const headerArray = getOption(sub.sbatchArgs, '--array') === null ? sub.arraySpec : null;
+    return this.sbatch({
+      id: randomUUID(), kind: sub.kind, source: sub.source, params: sub.params, scriptHash: sub.scriptHash, sbatchArgs: args, scriptArgs: sub.scriptArgs, remoteDir: sub.remoteDir,
+      scriptPath: sub.scriptPath, wrapperPath: sub.wrapperPath, events: await this.eventsPath(), headerArray, headerName: null, headerPartition: null, headerMem: null, headerTime: null,
+      asked: { reqMemBytes: first.reqMemBytes, timeLimitSec: first.timeLimitSec }, defaultName: first.name || 'job', ...lineage,
+    });
+  }
+
+  private logPathFor(j: JobRow, stream: 'stdout' | 'stderr'): string {
+    const sub = j.submissionId ? this.deps.store.submission(j.submissionId) : null;
+    if (!sub) throw new RelayError('JOB_ACTION_REFUSED', `Job ${j.jobKey} was not submitted by HPC Relay, so it does not know where its output goes.`, { fix: 'Look at the file its #SBATCH --output names, e.g. with `hpc-relay exec -- tail`.' });
+    return logPaths(sub, j)[stream];
+  }
+
+  /** The last `lines` lines of the job's output, from at most the last 256 KB of the file. */
+  async tail(jobId: string, lines = 20, stream: 'stdout' | 'stderr' = 'stdout'): Promise<TailResult> {
+    const j = this.job(jobId);
+    const path = this.logPathFor(j, stream);
+    const [r] = await this.deps.files.readRanges([{ path, offset: -TAIL_CAP_BYTES, cap: TAIL_CAP_BYTES }]);
+    if (!r || r.size === null) return { jobId: j.jobKey, lines: [], path, truncated: false };
+    const all = r.data.toString('utf8').split('\n');
+    if (all.at(-1) === '') all.pop();
+    if (r.start > 0) all.shift();
+    const out = lines > 0 ? all.slice(-lines) : [];
+    return { jobId: j.jobKey, lines: out, path, truncated: r.start > 0 || out.length < all.length };
+  }
+
+  /** New output since `offset` (at most `cap` bytes): what a live view reads on each refresh. */
+  async readOutput(jobId: string, offset: number, stream: 'stdout' | 'stderr' = 'stdout', cap = 64 * 1024): Promise<{ text: string; nextOffset: number; size: number | null; bytesRead: number }> {
+    const j = this.job(jobId);
+    const [r] = await this.deps.files.readRanges([{ path: this.logPathFor(j, stream), offset, cap }]);
+    if (!r || r.size === null) return { text: '', nextOffset: offset, size: null, bytesRead: 0 };
+    return { text: r.data.toString('utf8'), nextOffset: r.start + r.data.length, size: r.size, bytesRead: r.data.length };
+  }
+
+  /** Runs the triage actions decided at finalize time (bumps, resubmits, halts), each at most once. */
+  async runTriageActions(): Promise<{ jobKey: string; action: string; ok: boolean; result: string }[]> {
+    const { store, clock, logger } = this.deps;
+    const done: { jobKey: string; action: string; ok: boolean; result: string }[] = [];
+    for (const a of store.pendingTriageActions()) {
+      if (!store.claimTriageAction(a.id, clock.now())) continue;
+      let ok = true;
+      let result: string;
+      try {
+        const changes = (a.detail.changes ?? {}) as { mem?: string; time?: string };
+        if (a.action === 'bump-mem' || a.action === 'bump-time' || a.action === 'resubmit') {
+          const r = await this.resubmit(a.jobKey, a.action === 'resubmit' ? {} : changes);
+          result = `resubmitted as ${r.jobIds.join(', ')}`;
+        } else if (a.action === 'halt') {
+          const mode = this.deps.settings().triage.mode;
+          const pending = store.sweepJobs(a.sweepId).filter((j) => !j.final && j.state === 'PENDING');
+          if (mode === 'remediate' && pending.length > 0) {
+            await this.deps.cluster().run(['scancel', ...pending.map((j) => j.jobKey)], { timeoutMs: 60_000 });
+            result = `cancelled ${pending.length} pending job(s) of the sweep`;
+          } else {
+            result = 'sweep halted';
+          }
+        } else {
+          result = 'nothing to do';
+        }
+      } catch (e) {
+        ok = false;
+        result = (e as Error).message;
+        logger.warn('triage action failed', { job: a.jobKey, action: a.action, error: result });
+      }
+      store.finishTriageAction(a.id, ok, result, clock.now());
+      done.push({ jobKey: a.jobKey, action: a.action, ok, result });
+    }
+    return done;
+  }
+}

@@ -1,0 +1,184 @@
+import { EventEmitter } from 'node:events';
+import type { ClusterService } from '../cluster/cluster-service.js';
+import type { Clock, Logger } from '../ports.js';
+import { composeJobEnd } from '../notify/job-messages.js';
+import { parseSacct, sacctArgv, type SacctJob, type SacctRecord } from '../slurm/sacct-parser.js';
+import { SQUEUE_ARGV, parseSqueue } from '../slurm/squeue-parser.js';
+import { expandArraySpec, isFinalState } from '../slurm/slurm-values.js';
+import { classify, type TriageMode } from '../slurm/triage.js';
+import type { FinalizeResult, JobRow, JobStore, SubmissionRow, Transition, TransitionSource } from '../store/job-store.js';
+import type { RemoteFiles } from './remote-files.js';
+
+export interface TrackerOptions {
+  mode: TriageMode;
+  /** Outbox channels for job ends, e.g. ['tray'] or ['tray', 'slack']. */
+  channels: string[];
+}
+
+export interface TrackerDeps {
+  cluster: () => ClusterService;
+  store: JobStore;
+  files: RemoteFiles;
+  clock: Clock;
+  logger: Logger;
+  options: () => TrackerOptions;
+}
+
+export interface TickReport {
+  /** Scheduler commands this tick sent: one squeue, and one sacct when any job is unfinished. */
+  squeueCalls: number;
+  sacctCalls: number;
+  /** Other remote commands (the output tails of jobs that failed, all in one read). */
+  otherCalls: number;
+  adopted: string[];
+  transitions: Transition[];
+  finalized: FinalizeResult[];
+}
+
+/** The bytes of a failed job's output read for triage (slurmstepd writes its OOM notes at the end). */
+const TRIAGE_TAIL_BYTES = 16 * 1024;
+
+/** `slurm-%j.out` / `slurm-%A_%a.out` for one job or task. */
+export function logPath(pattern: string, job: Pick<JobRow, 'jobKey' | 'baseId' | 'arrayTask'>): string {
+  return pattern.replace(/%(j|A|a|%)/g, (_m, c: string) => {
+    if (c === 'j') return job.jobKey;
+    if (c === 'A') return job.baseId;
+    if (c === 'a') return job.arrayTask === null ? '4294967294' : String(job.arrayTask);
+    return '%';
+  });
+}
+
+export function logPaths(sub: SubmissionRow, job: Pick<JobRow, 'jobKey' | 'baseId' | 'arrayTask'>): { stdout: string; stderr: string } {
+  return { stdout: logPath(sub.stdoutPattern, job), stderr: logPath(sub.stderrPattern, job) };
+}
+
+/**
+ * Keeps the store in step with the scheduler, with cluster etiquette: a tick is exactly one
+ * `squeue --me` (which also adopts jobs submitted outside the app) and one `sacct` for every
+ * unfinished job together, whatever their number. sacct is the source of truth for how a job
+ * ended; the events file only says *when* to ask it (reconcile). Operations run one at a time.
+ */
+export class JobTracker extends EventEmitter<{ transition: [Transition]; final: [FinalizeResult] }> {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly deps: TrackerDeps) {
+    super();
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** One scheduler check for every job: callable directly (tests, `hpc-relay jobs`) or on the poll timer. */
+  tick(): Promise<TickReport> {
+    return this.serial(async () => {
+      const { store, clock } = this.deps;
+      const report: TickReport = { squeueCalls: 0, sacctCalls: 0, otherCalls: 0, adopted: [], transitions: [], finalized: [] };
+      const rows = parseSqueue(await this.deps.cluster().run(SQUEUE_ARGV, { timeoutMs: 60_000, maxOutputBytes: 32 * 1024 * 1024 }));
+      report.squeueCalls = 1;
+      const q = store.observeQueue(rows, clock.now());
+      report.adopted = q.adopted;
+      report.transitions.push(...q.transitions);
+      for (const t of q.transitions) this.emit('transition', t);
+      const open = store.unfinished();
+      if (open.length > 0) {
+        const recs = parseSacct(await this.deps.cluster().run(sacctArgv(open.map((j) => j.baseId)), { timeoutMs: 120_000, maxOutputBytes: 64 * 1024 * 1024 }));
+        report.sacctCalls = 1;
+        const inQueue = new Set(rows.map((r) => r.key));
+        await this.apply(recs, 'sacct', (key) => !inQueue.has(key), report);
+      }
+      return report;
+    });
+  }
+
+  /**
+   * One sacct for the given jobs (all unfinished ones when `keys` is null), outside the tick: after
+   * an events-file line, a cancel, a start or a reconnect. Returns the keys that are still open.
+   */
+  reconcile(keys: readonly string[] | null, source: TransitionSource): Promise<{ stillOpen: string[]; finalized: FinalizeResult[] }> {
+    return this.serial(async () => {
+      const { store } = this.deps;
+      const targets = keys === null ? store.unfinished() : keys.map((k) => store.get(k)).filter((j): j is JobRow => j !== null && !j.final);
+      const report: TickReport = { squeueCalls: 0, sacctCalls: 0, otherCalls: 0, adopted: [], transitions: [], finalized: [] };
+      if (targets.length > 0) {
+        const recs = parseSacct(await this.deps.cluster().run(sacctArgv(targets.map((j) => j.baseId)), { timeoutMs: 120_000, maxOutputBytes: 64 * 1024 * 1024 }));
+        // Without a queue listing, accounting may only move a job forward (PENDING -> RUNNING).
+        await this.apply(recs, source, (key, state) => state === 'RUNNING' && store.get(key)?.state === 'PENDING', report);
+      }
+      return { stillOpen: targets.filter((t) => !store.get(t.jobKey)?.final).map((t) => t.jobKey), finalized: report.finalized };
+    });
+  }
+
+  /** Task records for tracked tasks that sacct still folds into a range (never started, e.g. cancelled while pending). */
+  private expandRanges(recs: readonly SacctRecord[]): SacctJob[] {
+    const singles = recs.filter((r): r is SacctJob => r.kind === 'job');
+    const seen = new Set(singles.map((r) => r.key));
+    const out = [...singles];
+    for (const r of recs) {
+      if (r.kind !== 'range') continue;
+      const idx = new Set(expandArraySpec(r.spec) ?? []);
+      for (const j of this.deps.store.byBaseId(r.baseId)) {
+        if (j.final || j.arrayTask === null || seen.has(j.jobKey) || !idx.has(j.arrayTask)) continue;
+        const { spec: _spec, kind: _kind, ...rest } = r;
+        out.push({ ...rest, kind: 'job', key: j.jobKey, baseId: r.baseId, arrayTask: j.arrayTask });
+      }
+    }
+    return out;
+  }
+
+  private async apply(recs: readonly SacctRecord[], source: TransitionSource, updateState: (key: string, state: string) => boolean, report: TickReport): Promise<void> {
+    const { store, clock } = this.deps;
+    const finals: SacctJob[] = [];
+    for (const rec of this.expandRanges(recs)) {
+      const known = store.get(rec.key);
+      if (known?.final) continue;
+      if (isFinalState(rec.state)) {
+        if (!known) store.observeAccounting(rec, source, clock.now());
+        finals.push(rec);
+        continue;
+      }
+      const t = store.observeAccounting(rec, source, clock.now(), updateState(rec.key, rec.state));
+      if (t) { report.transitions.push(t); this.emit('transition', t); }
+    }
+    if (finals.length === 0) return;
+    const logs = await this.failureLogs(finals, report);
+    const { mode, channels } = this.deps.options();
+    for (const rec of finals) {
+      const r = store.finalize(rec, { source, now: clock.now(), classification: classify({ state: rec.state, exitCode: rec.exitCode, signal: rec.signal, logText: logs.get(rec.key) ?? '' }), mode, channels, compose: composeJobEnd });
+      if (!r) continue;
+      report.finalized.push(r);
+      report.transitions.push(r.transition);
+      this.emit('transition', r.transition);
+      this.emit('final', r);
+    }
+  }
+
+  /** The ends of stdout and stderr of every app job that did not complete, in one remote read. */
+  private async failureLogs(finals: readonly SacctJob[], report: TickReport): Promise<Map<string, string>> {
+    const { store } = this.deps;
+    const wanted: { key: string; path: string }[] = [];
+    for (const rec of finals) {
+      if (rec.state === 'COMPLETED') continue;
+      const job = store.get(rec.key);
+      const sub = job?.submissionId ? store.submission(job.submissionId) : null;
+      if (!job || !sub) continue;
+      const p = logPaths(sub, job);
+      wanted.push({ key: rec.key, path: p.stdout }, { key: rec.key, path: p.stderr });
+    }
+    const out = new Map<string, string>();
+    if (wanted.length === 0) return out;
+    try {
+      const res = await this.deps.files.readRanges(wanted.map((w) => ({ path: w.path, offset: -TRIAGE_TAIL_BYTES, cap: TRIAGE_TAIL_BYTES })));
+      report.otherCalls++;
+      res.forEach((r, i) => {
+        const key = wanted[i]?.key;
+        if (key) out.set(key, `${out.get(key) ?? ''}${r.data.toString('utf8')}\n`);
+      });
+    } catch (e) {
+      this.deps.logger.warn('could not read the output of failed jobs for triage', { error: (e as Error).message });
+    }
+    return out;
+  }
+}

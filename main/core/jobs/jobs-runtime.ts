@@ -1,0 +1,170 @@
+import type { SshSession } from '../cluster/ssh-session.js';
+import type { Settings } from '../config/settings-types.js';
+import { describeError } from '../errors.js';
+import type { Core } from '../index.js';
+import { NotifyDispatcher, type NotifyChannels } from '../notify/dispatcher.js';
+import type { Clock, Logger, StatusBoard } from '../ports.js';
+import type { Service, ServiceFactory } from '../runtime/runtime.js';
+import type { FinalizeResult } from '../store/job-store.js';
+import { CompletionWatcher } from './completion-watcher.js';
+import type { JobService } from './job-service.js';
+
+export interface JobsRuntimeDeps {
+  jobs: JobService;
+  session: () => SshSession;
+  channels: NotifyChannels;
+  settings: () => Settings;
+  clock: Clock;
+  logger: Logger;
+  status?: StatusBoard;
+  /** Overrides cluster.pollSeconds (tests); the setting's minimum of 30 s still applies to users. */
+  pollMs?: number;
+}
+
+export interface LiveCheck {
+  jobKey: string;
+  action: 'cancelled' | 'warned';
+}
+
+/**
+ * The job side of the app and the daemon: the poll tick (one squeue + one sacct for all jobs,
+ * every cluster.pollSeconds), the events-file watcher that notices ends within seconds, the
+ * notify dispatcher, triage actions, and live NaN/inf checks of running jobs' metrics.
+ */
+export class JobsRuntime implements Service {
+  readonly name = 'jobs';
+  readonly restartOn = ['cluster.', 'notify.', 'triage.', 'slack.enabled'] as const;
+  readonly watcher: CompletionWatcher;
+  readonly dispatcher: NotifyDispatcher;
+  private timer: { cancel(): void } | null = null;
+  private running = false;
+  private ticking: Promise<void> | null = null;
+  private readonly onFinal = (r: FinalizeResult) => {
+    this.deps.logger.info('job ended', { job: r.job.jobKey, state: r.job.state, exit: r.job.exitCode, source: r.transition.source, triage: r.decision.action });
+    void this.dispatcher.flush();
+    if (r.decision.action !== 'none' && r.decision.action !== 'notify') void this.deps.jobs.runTriageActions().catch((e: unknown) => this.deps.logger.warn('triage actions failed', { error: describeError(e) }));
+    this.publish();
+  };
+  private readonly onTransition = () => this.publish();
+
+  constructor(private readonly deps: JobsRuntimeDeps) {
+    const { jobs } = deps;
+    this.dispatcher = new NotifyDispatcher(jobs.outbox, deps.channels, deps.clock, deps.logger.child({ component: 'notify' }));
+    this.watcher = new CompletionWatcher({
+      session: deps.session, files: jobs.files, eventsPath: () => jobs.eventsPath(), tracker: jobs.tracker, store: jobs.store, cursors: jobs.metrics, clock: deps.clock,
+      logger: deps.logger.child({ component: 'completion-watcher' }),
+    });
+  }
+
+  async start(): Promise<void> {
+    this.running = true;
+    this.deps.jobs.tracker.on('final', this.onFinal);
+    this.deps.jobs.tracker.on('transition', this.onTransition);
+    // Notifications left undelivered by a crash or a missing channel go out first.
+    await this.dispatcher.start().catch((e: unknown) => this.deps.logger.warn('notify dispatcher failed', { error: describeError(e) }));
+    this.watcher.start();
+    this.publish();
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.timer?.cancel();
+    this.timer = null;
+    this.watcher.stop();
+    await this.ticking?.catch(() => undefined);
+    await this.dispatcher.flush().catch(() => 0);
+    this.dispatcher.stop();
+    this.deps.jobs.tracker.off('final', this.onFinal);
+    this.deps.jobs.tracker.off('transition', this.onTransition);
+  }
+
+  /** After sleep: the stream may be dead; reopen it (which reconciles) and check now. */
+  async resume(): Promise<void> {
+    this.watcher.restart();
+    await this.tickNow();
+  }
+
+  private pollMs(): number {
+    return this.deps.pollMs ?? this.deps.settings().cluster.pollSeconds * 1000;
+  }
+
+  private schedule(ms: number): void {
+    if (!this.running) return;
+    this.timer?.cancel();
+    this.timer = this.deps.clock.setTimeout(() => {
+      this.timer = null;
+      void this.tickNow().finally(() => this.schedule(this.pollMs()));
+    }, ms);
+  }
+
+  /** One tick now: scheduler check, live metrics of running jobs, triage actions, deliveries. */
+  tickNow(): Promise<void> {
+    this.ticking ??= (async () => {
+      try {
+        await this.deps.jobs.refresh();
+        await this.checkLiveMetrics();
+        await this.deps.jobs.runTriageActions();
+      } catch (e) {
+        this.deps.logger.warn('job tick failed', { error: describeError(e) });
+      } finally {
+        await this.dispatcher.flush().catch(() => 0);
+        this.publish();
+      }
+    })().finally(() => { this.ticking = null; });
+    return this.ticking;
+  }
+
+  /**
+   * NaN/inf in a running app job's metrics: cancel it in remediate mode, warn otherwise — once per
+   * job (the outbox row for the warning is unique per job).
+   */
+  async checkLiveMetrics(): Promise<LiveCheck[]> {
+    const { jobs, clock } = this.deps;
+    const running = jobs.store.unfinished().filter((j) => j.state === 'RUNNING' && j.submissionId !== null);
+    if (running.length === 0) return [];
+    const out: LiveCheck[] = [];
+    for (const r of await jobs.metricsReader.refresh(running.map((j) => j.jobKey))) {
+      if (r.nonFinite.length === 0) continue;
+      if (jobs.store.events(r.jobKey).some((e) => e.kind === 'metrics-nonfinite')) continue;
+      const first = r.nonFinite[0];
+      const what = first ? `${first.series}=${first.raw} at step ${first.step}` : 'a non-finite value';
+      const remediate = this.deps.settings().triage.mode === 'remediate';
+      jobs.store.addEvent(r.jobKey, 'metrics-nonfinite', { points: r.nonFinite.slice(0, 5), action: remediate ? 'cancel' : 'warn' }, clock.now());
+      const s = this.deps.settings();
+      const channels = [...(s.notify.tray ? ['tray'] : []), ...(s.notify.slack && s.slack.enabled ? ['slack'] : [])];
+      jobs.outbox.enqueue(r.jobKey, 'NONFINITE_METRICS', channels, {
+        title: `⚠ job ${r.jobKey}: ${what}`,
+        body: remediate ? 'Its metrics went NaN/inf, so HPC Relay cancelled it (triage.mode is remediate).' : 'Its metrics went NaN/inf; it is still running (set triage.mode to remediate to cancel such jobs).',
+        payload: { jobId: r.jobKey, kind: 'nonfinite-metrics', points: r.nonFinite.slice(0, 5) },
+      }, clock.now());
+      if (remediate) {
+        await jobs.cancel(r.jobKey).catch((e: unknown) => this.deps.logger.warn('could not cancel a job with NaN metrics', { job: r.jobKey, error: describeError(e) }));
+        out.push({ jobKey: r.jobKey, action: 'cancelled' });
+      } else {
+        out.push({ jobKey: r.jobKey, action: 'warned' });
+      }
+    }
+    return out;
+  }
+
+  private publish(): void {
+    this.deps.status?.publish({ jobs: { running: this.deps.jobs.store.unfinished().map((j) => ({ id: j.jobKey, name: j.name, state: j.state })) } });
+  }
+}
+
+/**
+ * The job service for the app and the daemon. The tray channel is the core's notifier (the app
+ * has one, the daemon does not: the app delivers its own tray rows when it next runs); Slack is
+ * whatever reporter the caller passes.
+ */
+export function jobsServiceFactory(opts: { channels?: (core: Core) => NotifyChannels } = {}): ServiceFactory {
+  return async (core) => {
+    if (!core.settings.settings().cluster.host) return null;
+    const channels = opts.channels?.(core) ?? (core.notifier ? { tray: core.notifier } : {});
+    return new JobsRuntime({
+      jobs: core.jobs(), session: () => core.cluster().ssh, channels, settings: () => core.settings.settings(), clock: core.jobs().clock,
+      logger: core.logger.child({ component: 'jobs' }), status: core.status,
+    });
+  };
+}

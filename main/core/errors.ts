@@ -32,6 +32,22 @@ export type ErrorCode =
   | 'JOB_SUBMIT_FAILED'
   | 'JOB_ACTION_REFUSED'
   | 'STORE_FAILED'
+  /** A monitor schedule that is neither a shorthand we know nor a valid cron expression. */
+  | 'CRON_INVALID_SCHEDULE'
+  /** A monitor delivery target other than slack, dm:U…, tray or file:PATH. */
+  | 'CRON_INVALID_TARGET'
+  /** Another monitor option is wrong (timezone, repeat count, grace, prompt for the kind). */
+  | 'CRON_INVALID_OPTION'
+  /** No monitor has that ID. */
+  | 'CRON_NOT_FOUND'
+  /** The monitor has used up its repeat count. */
+  | 'CRON_FINISHED'
+  /** The target exists but cannot be reached from this process (no home channel, no Slack, no tray). */
+  | 'CRON_TARGET_UNAVAILABLE'
+  /** Writing a monitor's output to its file failed. */
+  | 'CRON_DELIVERY_FAILED'
+  /** A prompt monitor ran but no agent is enabled to run prompts. */
+  | 'AGENT_NOT_ENABLED'
   | 'USAGE'
   /** Slack is enabled but a token is missing. */
   | 'SLACK_NOT_CONFIGURED'

@@ -4,6 +4,8 @@ import type { Core } from './core/index.js';
 import { registerConfigCommands } from './cli/config-commands.js';
 import { registerJobsCommands } from './cli/jobs-commands.js';
 import { jobsServiceFactory } from './core/jobs/jobs-runtime.js';
+import { registerCronCommands } from './cli/cron-commands.js';
+import { cronServiceFactory } from './core/cron/cron-runtime.js';
 import { openCore } from './cli/context.js';
 import { registerOpsCommands } from './cli/ops-commands.js';
 import { reportError } from './cli/output.js';
@@ -12,7 +14,7 @@ import { registerSlackCommands } from './cli/slack-commands.js';
 import { slackGatewayService } from './core/slack/service.js';
 
 /** The services `hpc-relay daemon` runs, in start order. */
-const DAEMON_SERVICES: ServiceFactory[] = [clusterLinkService, slackGatewayService, jobsServiceFactory()];
+const DAEMON_SERVICES: ServiceFactory[] = [clusterLinkService, slackGatewayService, jobsServiceFactory(), cronServiceFactory];
 
 export async function main(argv: string[]): Promise<number> {
   const verbose = argv.includes('--verbose');
@@ -27,6 +29,7 @@ export async function main(argv: string[]): Promise<number> {
   registerOpsCommands(program, open, DAEMON_SERVICES);
   registerJobsCommands(program, open);
   registerSlackCommands(program, open);
+  registerCronCommands(program, open);
   program.commands.forEach((c) => c.exitOverride());
   for (const c of program.commands) c.commands.forEach((s) => s.exitOverride());
 

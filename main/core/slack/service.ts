@@ -15,6 +15,7 @@ import type { SlackGateway, SlackGatewayOptions, SlackGatewayState } from './gat
 import type { LinkStatus } from '../ports.js';
 import type { SlackPorts } from './jobs-api.js';
 import { FileThreadMemory } from './threads.js';
+import { corePorts, slackHub } from './wiring.js';
 
 export interface SlackServiceOptions {
   /** The ports the composition root wires in (job service, cron, usage, agent). */
@@ -23,7 +24,7 @@ export interface SlackServiceOptions {
    * Told when a gateway is up and when it goes (null): where the composition root hands its
    * `reporter` to the notify dispatcher and its `post` to cron monitors.
    */
-  onGateway?: (gateway: SlackGateway | null) => void;
+  onGateway?: (gateway: SlackGateway | null, core: Core) => void;
   /** Extra gateway options (tests: ping timeouts, reconnect delays). */
   gateway?: Partial<Pick<SlackGatewayOptions, 'clientPingTimeoutMs' | 'serverPingTimeoutMs' | 'reconnect' | 'stopTimeoutMs' | 'boltLogLevel' | 'chartRenderer'>>;
   clock?: Clock;
@@ -91,7 +92,7 @@ export function createSlackGatewayService(opts: SlackServiceOptions = {}): Servi
       try {
         await g.start();
         attempts = 0;
-        opts.onGateway?.(g);
+        opts.onGateway?.(g, core);
       } catch (e) {
         await g.stop().catch(() => undefined);
         if (stopped) return;
@@ -121,7 +122,7 @@ export function createSlackGatewayService(opts: SlackServiceOptions = {}): Servi
       async stop() {
         stopped = true;
         retry?.cancel();
-        opts.onGateway?.(null);
+        opts.onGateway?.(null, core);
         await gateway?.stop();
       },
     };
@@ -147,5 +148,12 @@ export function linkStatus(state: SlackGatewayState, numConnections: number | nu
   }
 }
 
-/** The gateway with no job/cron/agent ports yet: commands that need them say so. */
-export const slackGatewayService: ServiceFactory = createSlackGatewayService();
+/**
+ * The gateway as the app and the daemon run it: commands on the core's job service and cron
+ * monitors, and attached to the core's Slack hub (job reports from the notify dispatcher, cron
+ * posts). The agent port joins when the agent exists.
+ */
+export const slackGatewayService: ServiceFactory = createSlackGatewayService({
+  ports: corePorts,
+  onGateway: (gateway, core) => slackHub(core).attach(gateway),
+});

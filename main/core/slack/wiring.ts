@@ -1,0 +1,114 @@
+/**
+ * How the Slack gateway meets the rest of the core in the app and the daemon. The gateway is its
+ * own runtime service; the job service's notify dispatcher and the cron monitors are others, built
+ * before or after it and restarted on their own. They talk through a per-core hub that always
+ * exists and forwards to whichever gateway runs now: with none running, a report fails with
+ * SLACK_STOPPED and the outbox keeps it for the next attempt (never dropped).
+ */
+import { describeError } from '../errors.js';
+import type { Core } from '../index.js';
+import { cronServiceFor } from '../cron/cron-runtime.js';
+import { SlackGatewayError } from './errors.js';
+import type { SlackGateway } from './gateway.js';
+import type { CronApi, JobsApi, SlackPorts } from './jobs-api.js';
+import type { JobEndReportLike, MetricSeries } from './reporter.js';
+
+export interface SlackHub {
+  readonly gateway: SlackGateway | null;
+  attach(gateway: SlackGateway | null): void;
+  /** The notify dispatcher's Slack channel (`NotifyChannels.slack`). */
+  readonly reporter: { reportJobEnd(report: JobEndReportLike): Promise<void> };
+  /** Cron monitors' SlackPoster. */
+  readonly poster: { post(msg: { channel?: string; user?: string; text: string }): Promise<void> };
+}
+
+const hubs = new WeakMap<Core, SlackHub>();
+
+function notRunning(): SlackGatewayError {
+  return new SlackGatewayError('SLACK_STOPPED', 'The Slack gateway is not running, so this could not be posted.', {
+    fix: 'Check `hpc-relay doctor` (slack.*); job reports wait in the outbox and go out once it runs.',
+  });
+}
+
+/** The job's metric curves from the job service's store, one series per name. */
+export function metricSeriesOf(core: Core, jobId: string): MetricSeries[] {
+  const bySeries = new Map<string, Map<string, Array<{ step: number; value: number }>>>();
+  for (const p of core.jobs().metrics.series(jobId)) {
+    const sources = bySeries.get(p.series) ?? new Map<string, Array<{ step: number; value: number }>>();
+    const pts = sources.get(p.source) ?? [];
+    pts.push({ step: p.step, value: p.value ?? Number.NaN });
+    sources.set(p.source, pts);
+    bySeries.set(p.series, sources);
+  }
+  // A series written to two places (metrics.csv and the log) is drawn once, from the fuller one.
+  return [...bySeries].sort(([a], [b]) => a.localeCompare(b)).map(([name, sources]) => ({
+    name,
+    points: [...sources.values()].sort((a, b) => b.length - a.length)[0] ?? [],
+  }));
+}
+
+export function slackHub(core: Core): SlackHub {
+  const existing = hubs.get(core);
+  if (existing) return existing;
+  let current: SlackGateway | null = null;
+  const log = core.logger.child({ component: 'slack-hub' });
+  const hub: SlackHub = {
+    get gateway() {
+      return current;
+    },
+    attach(g) {
+      current = g;
+    },
+    reporter: {
+      async reportJobEnd(report) {
+        const g = current;
+        if (!g) throw notRunning();
+        // The dispatcher's payload has the numbers; the chart and the stderr tail come from the job service.
+        let metrics = report.metrics;
+        let stderrTail = report.stderrTail;
+        try {
+          metrics ??= metricSeriesOf(core, report.jobId);
+        } catch (e) {
+          log.warn('no metrics for the job report', { jobId: report.jobId, err: describeError(e) });
+        }
+        if (stderrTail === undefined && report.state !== 'COMPLETED') {
+          stderrTail = await core.jobs().tail(report.jobId, 40, 'stderr').then((t) => t.lines.join('\n'), (e: unknown) => {
+            log.warn('no stderr tail for the job report', { jobId: report.jobId, err: describeError(e) });
+            return null;
+          });
+        }
+        await g.reporter.reportJobEnd({ ...report, ...(metrics ? { metrics } : {}), stderrTail: stderrTail ?? null });
+      },
+    },
+    poster: {
+      async post(msg) {
+        const g = current;
+        if (!g) throw notRunning();
+        await g.post(msg);
+      },
+    },
+  };
+  hubs.set(core, hub);
+  return hub;
+}
+
+/**
+ * The ports the app and the daemon give the gateway: the core's job service and cron monitors,
+ * reached on first use (a relay with Slack but no cluster yet opens nothing until asked).
+ */
+export function corePorts(core: Core): SlackPorts {
+  const jobs: JobsApi = {
+    listJobs: () => core.jobs().listJobs(),
+    tail: (jobId, lines) => core.jobs().tail(jobId, lines),
+    cancel: (jobId) => core.jobs().cancel(jobId),
+    submit: (templateId, params) => core.jobs().submit(templateId, params),
+    resubmit: (jobId, changes) => core.jobs().resubmit(jobId, changes),
+    stats: (jobId) => core.jobs().stats(jobId),
+  };
+  const cron: CronApi = {
+    list: () => cronServiceFor(core).list(),
+    pause: (id) => cronServiceFor(core).pause(id),
+    resume: (id) => cronServiceFor(core).resume(id),
+  };
+  return { jobs, cron };
+}

@@ -70,7 +70,15 @@ export type ErrorCode =
   /** Socket Mode connects, but events the bot should receive never arrive. */
   | 'SLACK_EVENTS_NOT_SUBSCRIBED'
   /** A job report has nowhere to go: no slack.homeChannel and no allowed user to DM. */
-  | 'SLACK_NO_REPORT_TARGET';
+  | 'SLACK_NO_REPORT_TARGET'
+  /** The agent's monthly budget (llm.monthlyBudgetUsd) is spent, or this call would pass it. */
+  | 'AGENT_BUDGET_EXHAUSTED'
+  /** The model API kept failing (429, 5xx, unreachable) after the agent's retries. */
+  | 'AGENT_MODEL_UNAVAILABLE'
+  /** The model API refused the request for good (bad key, unknown model, invalid request). */
+  | 'AGENT_MODEL_REFUSED'
+  /** A research goal the agent cannot read, or one it cannot run (unknown template or metric). */
+  | 'AGENT_GOAL_INVALID';
 
 export class RelayError extends Error {
   readonly code: ErrorCode;

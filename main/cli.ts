@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { clusterLinkService, type ServiceFactory } from './core/runtime/runtime.js';
 import type { Core } from './core/index.js';
+import { registerAgentCommands } from './cli/agent-commands.js';
 import { registerConfigCommands } from './cli/config-commands.js';
 import { registerJobsCommands } from './cli/jobs-commands.js';
 import { jobsServiceFactory } from './core/jobs/jobs-runtime.js';
@@ -29,6 +30,7 @@ export async function main(argv: string[]): Promise<number> {
   registerOpsCommands(program, open, DAEMON_SERVICES);
   registerJobsCommands(program, open);
   registerSlackCommands(program, open);
+  registerAgentCommands(program, open);
   registerCronCommands(program, open);
   program.commands.forEach((c) => c.exitOverride());
   for (const c of program.commands) c.commands.forEach((s) => s.exitOverride());

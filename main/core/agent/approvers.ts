@@ -17,9 +17,11 @@ export function slackApprover(io: Pick<AgentIo, 'requestApproval'>): Approver {
  * y/N. Without a terminal (a pipe, a daemon) nothing can be asked, so the answer is no.
  */
 export class TerminalApprover implements Approver {
-  constructor(private readonly prompt: PromptUser, private readonly user = 'terminal user') {}
+  /** `canAsk`: whether a person is there to answer (the CLI passes "stdin is a TTY"). */
+  constructor(private readonly prompt: PromptUser, private readonly canAsk: () => boolean = () => true, private readonly user = 'terminal user') {}
 
   async request(ask: ApprovalAsk): Promise<ApprovalDecision> {
+    if (!this.canAsk()) return { approved: false, by: null, reason: 'unavailable' };
     const answer = await this.prompt.ask({
       kind: 'confirm',
       title: 'Approve agent action',

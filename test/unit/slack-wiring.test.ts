@@ -94,4 +94,22 @@ describe('Slack hub: the notify dispatcher and cron reach whichever gateway runs
     const stats = await emu.waitForCall('chat.postMessage', (x) => String(x.params.text).startsWith('`stats` failed'));
     expect(String(stats.params.text).split('\n')).toHaveLength(1);
   });
+
+  it('free text: the command list while llm.enabled is false; the real agent once it is on (here: no API key, so it says so)', async () => {
+    const c = core();
+    const emu = await startSlackEmulator();
+    cleanups.push(() => emu.close());
+    await gatewayFor(c, emu);
+    emu.sendDirectMessage({ text: 'how are my runs doing?' });
+    const off = await emu.waitForCall('chat.postMessage');
+    expect(String(off.params.text)).toContain('hpc-relay config set llm.enabled true');
+    expect(String(off.params.text)).toContain('• `status`');
+    // Read per request: no restart needed.
+    c.settings.set('llm.enabled', true);
+    emu.sendDirectMessage({ text: 'how are my runs doing?' });
+    const on = await emu.waitForCall('chat.postMessage', (x) => String(x.params.text).startsWith('The agent'));
+    expect(String(on.params.text)).toMatch(/^The agent has no Anthropic API key/);
+    emu.sendDirectMessage({ text: 'usage' });
+    await emu.waitForCall('chat.postMessage', (x) => String(x.params.text).startsWith('This month: $0.00'));
+  });
 });

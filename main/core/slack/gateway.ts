@@ -75,8 +75,8 @@ export interface SlackGateway {
   health(): SlackGatewayHealth;
   /** Posts job-end reports: `report()` (SlackReporter) and `reportJobEnd()` (the notify dispatcher's). */
   readonly reporter: SlackJobReporter;
-  /** One message to a channel (ID or #name) or a user's DM — cron monitors' SlackPoster. */
-  post(msg: { channel?: string; user?: string; text: string }): Promise<void>;
+  /** One message to a channel (ID or #name) or a user's DM, optionally in a thread — cron monitors' SlackPoster. */
+  post(msg: { channel?: string; user?: string; text: string; threadTs?: string }): Promise<void>;
   /** Say things and ask for approvals in a conversation (for the agent and monitors). */
   conversation(channel: string, userId: string, threadTs?: string): AgentIo;
 }
@@ -307,7 +307,7 @@ export function createSlackGateway(opts: SlackGatewayOptions): SlackGateway {
     async post(msg) {
       if ((msg.channel === undefined) === (msg.user === undefined)) throw new Error('post: give exactly one of channel and user');
       const channel = msg.user !== undefined ? await channels.dm(msg.user) : await channels.resolve(msg.channel ?? '');
-      await sender.post({ channel, text: msg.text });
+      await sender.post({ channel, text: msg.text, ...(msg.threadTs ? { thread_ts: msg.threadTs } : {}) });
     },
 
     conversation(channel, userId, threadTs) {

@@ -10,7 +10,10 @@ import type { Core } from '../index.js';
 import { cronServiceFor } from '../cron/cron-runtime.js';
 import { SlackGatewayError } from './errors.js';
 import type { SlackGateway } from './gateway.js';
-import type { CronApi, JobsApi, SlackPorts } from './jobs-api.js';
+import type { AgentHandler, CronApi, JobsApi, SlackPorts, UsageApi } from './jobs-api.js';
+import { noAgentReply } from './commands.js';
+import { createAgent } from '../agent/index.js';
+import type { Agent } from '../agent/index.js';
 import type { JobEndReportLike, MetricSeries } from './reporter.js';
 
 export interface SlackHub {
@@ -20,6 +23,8 @@ export interface SlackHub {
   readonly reporter: { reportJobEnd(report: JobEndReportLike): Promise<void> };
   /** Cron monitors' SlackPoster. */
   readonly poster: { post(msg: { channel?: string; user?: string; text: string }): Promise<void> };
+  /** The agent's ThreadPoster (research updates, job summaries in their thread). */
+  readonly threadPoster: { post(where: { channelId: string; threadTs?: string }, text: string): Promise<void> };
 }
 
 const hubs = new WeakMap<Core, SlackHub>();
@@ -87,14 +92,23 @@ export function slackHub(core: Core): SlackHub {
         await g.post(msg);
       },
     },
+    threadPoster: {
+      async post(where, text) {
+        const g = current;
+        if (!g) throw notRunning();
+        await g.post({ channel: where.channelId, text, ...(where.threadTs ? { threadTs: where.threadTs } : {}) });
+      },
+    },
   };
   hubs.set(core, hub);
   return hub;
 }
 
 /**
- * The ports the app and the daemon give the gateway: the core's job service and cron monitors,
- * reached on first use (a relay with Slack but no cluster yet opens nothing until asked).
+ * The ports the app and the daemon give the gateway: the core's job service, cron monitors and
+ * the agent, reached on first use (a relay with Slack but no cluster yet opens nothing until
+ * asked). Free-form text goes to the agent only while llm.enabled is true; otherwise the reply
+ * lists the commands and says how to turn the agent on.
  */
 export function corePorts(core: Core): SlackPorts {
   const jobs: JobsApi = {
@@ -110,5 +124,17 @@ export function corePorts(core: Core): SlackPorts {
     pause: (id) => cronServiceFor(core).pause(id),
     resume: (id) => cronServiceFor(core).resume(id),
   };
-  return { jobs, cron };
+  let made: Agent | undefined;
+  const theAgent = (): Agent => (made ??= createAgent(core, { db: core.db(), poster: slackHub(core).threadPoster, jobs }));
+  const agent: AgentHandler = {
+    async handle(req, io) {
+      if (!core.settings.settings().llm.enabled) {
+        await io.say(noAgentReply(req.threadTs && !req.channelId.startsWith('D') ? 'thread' : 'dm').text);
+        return;
+      }
+      await theAgent().handle(req, io);
+    },
+  };
+  const usage: UsageApi = { usage: () => theAgent().usage() };
+  return { jobs, cron, agent, usage };
 }

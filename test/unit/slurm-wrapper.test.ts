@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -7,7 +7,7 @@ import { buildWrapper, directive, parseDirectives, scriptHeader } from '../../ma
 import { getOption, hasOption, parseSbatchParsable, sbatchArgv, sbatchFailure, setOption, checkSbatchArgs } from '../../main/core/slurm/sbatch.js';
 import { makeHome } from '../helpers/temp-home.js';
 
-/** Runs the wrapper with a real /bin/sh, as slurmd would, and returns what it reported. */
+/** Runs the wrapper with a real bash, as slurmd would, and returns what it reported. */
 function runWrapped(script: string, args: string[] = [], env: Record<string, string> = { SLURM_JOB_ID: '4242' }) {
   const dir = makeHome('wrapper');
   const user = path.join(dir, 'job.sh');
@@ -15,12 +15,12 @@ function runWrapped(script: string, args: string[] = [], env: Record<string, str
   const wrapper = path.join(dir, 'relay-wrapper.sh');
   fs.writeFileSync(wrapper, buildWrapper(script).wrapper, { mode: 0o700 });
   const events = path.join(dir, 'events.log');
-  const r = spawnSync('/bin/sh', [wrapper, events, user, ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, encoding: 'utf8' });
+  const r = spawnSync('/bin/bash', [wrapper, events, user, ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, encoding: 'utf8' });
   const lines = fs.existsSync(events) ? fs.readFileSync(events, 'utf8').split('\n').filter(Boolean) : [];
   return { status: r.status, signal: r.signal, stdout: r.stdout, lines, dir };
 }
 
-describe('the job wrapper (run by a real /bin/sh)', () => {
+describe('the job wrapper (run by a real bash)', () => {
   it('reports "<job> 0 <epoch>" and exits 0 for a script that succeeds', () => {
     const r = runWrapped('#!/bin/sh\necho hello\n');
     expect(r.status).toBe(0);
@@ -50,6 +50,22 @@ describe('the job wrapper (run by a real /bin/sh)', () => {
     expect(r.lines).toEqual([expect.stringMatching(/^4242 137 /)]);
   });
 
+  it('still reports when SLURM signals every process of the job at once (scancel, TIMEOUT), exiting 143', async () => {
+    const dir = makeHome('wrapper-term');
+    const user = path.join(dir, 'job.sh');
+    const script = '#!/bin/sh\necho started\nsleep 300\n';
+    fs.writeFileSync(user, script, { mode: 0o700 });
+    const wrapper = path.join(dir, 'relay-wrapper.sh');
+    fs.writeFileSync(wrapper, buildWrapper(script).wrapper, { mode: 0o700 });
+    const events = path.join(dir, 'events.log');
+    const child = spawn('/bin/bash', [wrapper, events, user], { detached: true, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', SLURM_JOB_ID: '77' }, stdio: ['ignore', 'pipe', 'ignore'] });
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    process.kill(-child.pid!, 'SIGTERM');
+    expect(await exited).toBe(143);
+    expect(fs.readFileSync(events, 'utf8')).toMatch(/^77 143 \d{10}\n$/);
+  });
+
   it('names array tasks <array job>_<task> and runs non-shell interpreters', () => {
     const r = runWrapped('#!/usr/bin/env python3\nimport sys\nprint(sys.argv[1:])\n', ['a b', '$(x)'], { SLURM_JOB_ID: '901', SLURM_ARRAY_JOB_ID: '900', SLURM_ARRAY_TASK_ID: '7' });
     expect(r.stdout).toBe("['a b', '$(x)']\n");
@@ -69,7 +85,7 @@ describe('the job wrapper (run by a real /bin/sh)', () => {
     const script = '#!/bin/bash\n# a comment\n\n#SBATCH --job-name=train\n#SBATCH -t 10\n#SBATCH --array=0-3%2\n#SBATCH --mem 2G # two gigs\nset -e\n#SBATCH --late=ignored\n';
     expect(scriptHeader(script)).toEqual(['# a comment', '#SBATCH --job-name=train', '#SBATCH -t 10', '#SBATCH --array=0-3%2', '#SBATCH --mem 2G # two gigs']);
     const { wrapper, directives } = buildWrapper(script);
-    expect(wrapper.startsWith('#!/bin/sh\n# a comment\n#SBATCH --job-name=train\n')).toBe(true);
+    expect(wrapper.startsWith('#!/bin/bash\n# a comment\n#SBATCH --job-name=train\n')).toBe(true);
     expect(wrapper).not.toContain('--late');
     expect(directives).toEqual(parseDirectives(scriptHeader(script)));
     expect(directive(directives, '--job-name')).toBe('train');

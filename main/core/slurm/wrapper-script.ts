@@ -6,6 +6,7 @@ import { RelayError } from '../errors.js';
  * the uploaded script as a child and, when it ends, appends one line `<job> <exit code> <epoch>`
  * to the events file the app watches.
  *
+ * The wrapper is bash (on every cluster) for its fork-free time stamp, see relay_report.
  * Why a child and not a trap inside the user's script: the user's script may be Python or any
  * other interpreter, may `set -e`, and may set its own EXIT trap — none of that can touch a
  * trap in a separate shell. The wrapper exits with the script's status (and dies of the same
@@ -25,7 +26,9 @@ else
 fi
 relay_rc=
 relay_report() {
-  printf '%s %s %s\\n' "$relay_job" "$1" "$(date +%s)" >> "$relay_events" 2>/dev/null || :
+  # No fork here: when SLURM cancels or times out a job it kills every process it finds, and a
+  # \$(date) started at that moment dies with them. bash's printf prints the time itself.
+  printf '%s %s %(%s)T\\n' "$relay_job" "$1" -1 >> "$relay_events" 2>/dev/null || :
 }
 trap 'relay_report "\${relay_rc:-$?}"' EXIT
 trap 'relay_rc=143; exit 143' TERM
@@ -95,5 +98,5 @@ export function buildWrapper(script: string, name = 'the script'): { wrapper: st
     throw new RelayError('JOB_SCRIPT_INVALID', `${name} contains NUL bytes: it is not a text script.`, { fix: 'Submit the batch script itself, not a binary.' });
   }
   const header = scriptHeader(script);
-  return { wrapper: ['#!/bin/sh', ...header, WRAPPER_BODY].join('\n'), directives: parseDirectives(header) };
+  return { wrapper: ['#!/bin/bash', ...header, WRAPPER_BODY].join('\n'), directives: parseDirectives(header) };
 }

@@ -1,0 +1,223 @@
+/**
+ * The job service against the real testbed SLURM (2 CPUs): every test submits its own jobs and
+ * they all run at once (it.concurrent), so the file takes about as long as its slowest job
+ * (the TIMEOUT one, ~90 s). Each core gets its own remote directory and store, so the events
+ * file, adoption and notifications of one test never mix with another's.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { ClusterService } from '../../main/core/cluster/cluster-service.js';
+import type { ExecOptions, ExecResult } from '../../main/core/cluster/ssh-session.js';
+import type { Core } from '../../main/core/index.js';
+import { createJobService, type JobService } from '../../main/core/jobs/index.js';
+import { JobsRuntime } from '../../main/core/jobs/jobs-runtime.js';
+import { systemClock, type Notification } from '../../main/core/ports.js';
+import type { FinalizeResult } from '../../main/core/store/job-store.js';
+import { makeHome } from '../helpers/temp-home.js';
+import { testbedCore } from '../helpers/testbed-core.js';
+
+const tb = inject('testbed');
+const RUN = `${process.pid}-${Date.now()}`;
+const SCRIPTS = path.join(import.meta.dirname, '..', 'fixtures', 'slurm', 'scripts');
+const script = (name: string) => ({ name, content: fs.readFileSync(path.join(SCRIPTS, name)) });
+
+interface App {
+  core: Core;
+  jobs: JobService;
+  rt: JobsRuntime;
+  notes: Notification[];
+}
+
+const cleanup: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const c of cleanup.reverse()) await c();
+  const core = testbedCore(tb);
+  await core.cluster().exec(['sh', '-c', 'rm -rf -- "$HOME/hpc-relay-it/$1"-*', 'sh', RUN]).finally(() => core.close());
+});
+
+/** A core with the job runtime running (events stream, dispatcher with a recording tray); no poll tick (tests tick themselves). */
+async function app(label: string, settings: Record<string, unknown> = {}): Promise<App> {
+  const core = testbedCore(tb, { settings: { 'cluster.remoteDir': `$HOME/hpc-relay-it/${RUN}-${label}`, ...settings } });
+  const notes: Notification[] = [];
+  const jobs = core.jobs();
+  const rt = new JobsRuntime({
+    jobs, session: () => core.cluster().ssh, channels: { tray: { notify: async (n) => { notes.push(n); } } }, settings: () => core.settings.settings(), clock: systemClock,
+    logger: core.logger, pollMs: 3_600_000,
+  });
+  await rt.start();
+  await rt.watcher.ready;
+  cleanup.push(async () => { await rt.stop(); await core.close(); });
+  return { core, jobs, rt, notes };
+}
+
+/**
+ * Resolves when the job is final in this core's store (whoever noticed it). With `tickMs`, the
+ * test plays the poll timer: ends that never run the trap (a SIGKILL) are found by the tick.
+ */
+function final(jobs: JobService, key: string, timeoutMs: number, tick?: { rt: JobsRuntime; everyMs: number }): Promise<FinalizeResult | null> {
+  return new Promise((resolve, reject) => {
+    if (jobs.store.get(key)?.final) return resolve(null);
+    const ticker = tick ? setInterval(() => { void tick.rt.tickNow(); }, tick.everyMs) : undefined;
+    const done = () => { clearTimeout(timer); clearInterval(ticker); jobs.tracker.off('final', on); };
+    const timer = setTimeout(() => { done(); reject(new Error(`job ${key} did not end within ${timeoutMs / 1000} s (state ${jobs.store.get(key)?.state})`)); }, timeoutMs);
+    const on = (r: FinalizeResult) => {
+      if (r.job.jobKey !== key) return;
+      done();
+      resolve(r);
+    };
+    jobs.tracker.on('final', on);
+  });
+}
+
+async function until<T>(what: string, fn: () => Promise<T | null | undefined> | T | null | undefined, timeoutMs: number, everyMs = 1000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== null && v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** A ClusterService that counts every remote command by program. */
+class CountingCluster extends ClusterService {
+  readonly programs: string[] = [];
+  override exec(argv: readonly string[], opts?: ExecOptions): Promise<ExecResult> {
+    this.programs.push(argv[0] ?? '');
+    return super.exec(argv, opts);
+  }
+  override run(argv: readonly string[], opts?: ExecOptions): Promise<string> {
+    // ClusterService.run reaches the session directly, not through exec: count it here.
+    this.programs.push(argv[0] ?? '');
+    return super.run(argv, opts);
+  }
+}
+
+describe.concurrent('jobs on the real testbed', () => {
+  it('a job that completes is noticed through the events file within seconds, not at the poll tick', async () => {
+    const a = await app('complete');
+    const sub = await a.jobs.submitScript({ ...script('ok.sh'), scriptArgs: ['a b', '--lr=0.1'] });
+    expect(sub.jobIds).toEqual([sub.jobId]);
+    const r = await final(a.jobs, sub.jobId, 150_000);
+    const job = a.jobs.store.get(sub.jobId)!;
+    expect(job).toMatchObject({ state: 'COMPLETED', exitCode: 0, signal: 0, name: 'relay-ok', adopted: false, reqMemBytes: 64 * 2 ** 20, timeLimitSec: 300 });
+    const end = a.jobs.store.transitions(sub.jobId).at(-1)!;
+    expect(end).toMatchObject({ from: expect.any(String), to: 'COMPLETED', source: 'events' });
+    const trap = a.jobs.store.events(sub.jobId).find((e) => e.kind === 'exit-trap')!;
+    expect(trap.detail).toMatchObject({ exitCode: 0 });
+    // From the line the job's wrapper wrote to the final state: seconds, against a 30 s+ poll.
+    expect(end.at - (trap.detail.epoch as number) * 1000).toBeLessThan(10_000);
+    expect(r?.transition.source ?? end.source).toBe('events');
+    await until('the tray notification', () => a.notes.length > 0, 10_000, 100);
+    expect(a.notes).toEqual([expect.objectContaining({ id: `hpc-relay:job:${sub.jobId}:COMPLETED:tray`, title: `✓ relay-ok (${sub.jobId}) COMPLETED` })]);
+    const tail = await a.jobs.tail(sub.jobId, 3);
+    expect(tail.lines).toEqual(['arg:--lr=0.1', 'epoch=1 loss=0.5 acc=0.75', 'done']);
+  });
+
+  it('exit 3 ends FAILED with exit code 3, through the events file, and stderr can be tailed', async () => {
+    const a = await app('exit3');
+    const sub = await a.jobs.submitScript(script('exit3.sh'));
+    await final(a.jobs, sub.jobId, 150_000);
+    expect(a.jobs.store.get(sub.jobId)).toMatchObject({ state: 'FAILED', exitCode: 3, signal: 0, failureClass: 'failed' });
+    expect(a.jobs.store.transitions(sub.jobId).at(-1)?.source).toBe('events');
+    expect(a.jobs.store.events(sub.jobId).find((e) => e.kind === 'exit-trap')?.detail).toMatchObject({ exitCode: 3 });
+    expect((await a.jobs.tail(sub.jobId, 5, 'stderr')).lines).toEqual(['about to fail']);
+    expect(await a.jobs.stats(sub.jobId)).toMatchObject({ state: 'FAILED', exitCode: '3:0' });
+  });
+
+  it('--time=1 ends TIMEOUT (about 75-90 s), classified timeout; in notify mode nothing is resubmitted', async () => {
+    const a = await app('timeout');
+    const sub = await a.jobs.submitScript({ ...script('sleep.sh'), sbatchArgs: ['--time=1'], scriptArgs: ['300'] });
+    const r = await final(a.jobs, sub.jobId, 230_000, { rt: a.rt, everyMs: 30_000 });
+    expect(a.jobs.store.get(sub.jobId)).toMatchObject({ state: 'TIMEOUT', failureClass: 'timeout', timeLimitSec: 60 });
+    // SLURM's SIGTERM at the limit reaches the wrapper, whose fork-free trap still reports.
+    expect(a.jobs.store.events(sub.jobId).find((e) => e.kind === 'exit-trap')?.detail).toMatchObject({ exitCode: 143 });
+    const decision = r?.decision;
+    expect(decision).toMatchObject({ action: 'notify' });
+    expect(decision?.reason).toMatch(/triage\.mode is notify.*--time=00:02:00/);
+    expect(a.jobs.store.pendingTriageActions()).toEqual([]);
+  }, 240_000);
+
+  it('cancel: a held job is cancelled with scancel and shows CANCELLED by the user at once', async () => {
+    const a = await app('cancel');
+    const sub = await a.jobs.submitScript({ ...script('sleep.sh'), sbatchArgs: ['--hold'], scriptArgs: ['60'] });
+    await a.jobs.cancel(sub.jobId);
+    expect(a.jobs.store.get(sub.jobId)).toMatchObject({ state: 'CANCELLED', final: true, cancelledBy: 1001, failureClass: 'cancelled' });
+    expect(a.jobs.store.transitions(sub.jobId).at(-1)?.source).toBe('cancel');
+    await expect(a.jobs.cancel(sub.jobId)).rejects.toThrow(/already ended \(CANCELLED\)/);
+  });
+
+  it('a job submitted with plain sbatch outside the app is adopted from squeue and its end is notified', async () => {
+    const a = await app('adopt');
+    const out = await a.core.cluster().exec(['sbatch', '--parsable', '--job-name=relay-outside', '--mem=32M', '--time=2', '--output=/dev/null', '--wrap=sleep 4']);
+    expect(out.code, out.stderr).toBe(0);
+    const id = out.stdout.trim();
+    const t = await a.jobs.refresh();
+    expect(t.adopted).toContain(id);
+    expect(a.jobs.store.get(id)).toMatchObject({ adopted: true, name: 'relay-outside', submissionId: null });
+    // Outside jobs have no trap: the tick (called directly here) notices the end.
+    await until('the adopted job to end', async () => { await a.rt.tickNow(); return a.jobs.store.get(id)?.final; }, 150_000, 2_000);
+    expect(a.jobs.store.get(id)).toMatchObject({ state: 'COMPLETED' });
+    await until('its notification', () => a.notes.some((n) => n.id === `hpc-relay:job:${id}:COMPLETED:tray`), 10_000, 100);
+    await a.rt.tickNow();
+    expect(a.notes.filter((n) => n.id.startsWith(`hpc-relay:job:${id}:`))).toHaveLength(1);
+  });
+
+  it('an array of 20 tasks is tracked with exactly one squeue and one sacct per tick', async () => {
+    const core = testbedCore(tb, { settings: { 'cluster.remoteDir': `$HOME/hpc-relay-it/${RUN}-array` } });
+    const counting = new CountingCluster(core.cluster().ssh);
+    const jobs = createJobService({ db: core.db(), cluster: () => counting, settings: () => core.settings.settings(), logger: core.logger });
+    cleanup.push(() => core.close());
+    const sub = await jobs.submitScript({ ...script('array.sh'), sbatchArgs: ['--array=0-19'] });
+    expect(sub.jobIds).toHaveLength(20);
+    let ticks = 0;
+    await until('all 20 tasks to end', async () => {
+      counting.programs.length = 0;
+      const r = await jobs.refresh();
+      ticks++;
+      const squeue = counting.programs.filter((p) => p === 'squeue').length;
+      const sacct = counting.programs.filter((p) => p === 'sacct').length;
+      expect({ squeue, sacct, all: counting.programs.length }).toEqual({ squeue: 1, sacct: 1, all: 2 });
+      expect([r.squeueCalls, r.sacctCalls]).toEqual([1, 1]);
+      return sub.jobIds.every((k) => jobs.store.get(k)?.final);
+    }, 180_000, 3_000);
+    expect(ticks).toBeGreaterThan(1);
+    expect(sub.jobIds.map((k) => jobs.store.get(k)?.state)).toEqual(Array(20).fill('COMPLETED'));
+    expect(new Set(sub.jobIds.map((k) => jobs.store.get(k)?.arrayTask))).toEqual(new Set(Array.from({ length: 20 }, (_, i) => i)));
+    expect((await jobs.tail(`${sub.jobId}_7`, 1)).lines).toEqual(['task 7']);
+  }, 200_000);
+
+  it('OverMemoryKill (FAILED 0:9 + "Exceeded job memory limit") is host OOM: remediate bumps --mem 50% once, then only notifies', async () => {
+    const a = await app('oom', { 'triage.mode': 'remediate' });
+    const sub = await a.jobs.submitScript(script('oom.sh'));
+    // OverMemoryKill sends SIGKILL: no trap runs, the tick (played here every 5 s) finds the end.
+    const first = await final(a.jobs, sub.jobId, 150_000, { rt: a.rt, everyMs: 5_000 });
+    expect(a.jobs.store.get(sub.jobId)).toMatchObject({ state: 'FAILED', exitCode: 0, signal: 9, failureClass: 'host-oom', reqMemBytes: 100 * 2 ** 20 });
+    expect(first?.decision).toMatchObject({ action: 'bump-mem', changes: { mem: '150M' } });
+    const sweep = a.jobs.store.get(sub.jobId)!.sweepId;
+    const second = await until('the resubmitted job', () => a.jobs.store.sweepJobs(sweep).find((j) => j.jobKey !== sub.jobId), 30_000, 200);
+    expect(a.jobs.store.submission(second.submissionId!)).toMatchObject({ sbatchArgs: ['--mem=150M'], resubmitOf: sub.jobId });
+    expect(second.reqMemBytes).toBe(150 * 2 ** 20);
+    const again = await final(a.jobs, second.jobKey, 150_000, { rt: a.rt, everyMs: 5_000 });
+    expect(a.jobs.store.get(second.jobKey)).toMatchObject({ failureClass: 'host-oom' });
+    expect(again?.decision.action).toBe('notify');
+    expect(again?.decision.reason).toMatch(/already acted once/);
+    expect(a.jobs.store.triageActions(sweep).map((t) => [t.jobKey, t.action, t.status])).toEqual([[sub.jobId, 'bump-mem', 'done']]);
+    expect(a.jobs.store.sweepJobs(sweep)).toHaveLength(2);
+  }, 240_000);
+
+  it('hostile values reach the script and sbatch as data: nothing is executed, no marker file appears', async () => {
+    const a = await app('hostile');
+    const dir = makeHome('jobs-marker');
+    fs.chmodSync(dir, 0o777);
+    const marker = path.join(dir, 'pwned');
+    const hostile = [`$(touch ${marker})`, `\`touch ${marker}\``, `'; touch ${marker}; echo '`, `a|b; touch ${marker}`, '--chdir=/'];
+    const sub = await a.jobs.submitScript({ ...script('args.sh'), scriptArgs: hostile, sbatchArgs: [`--comment=$(touch ${marker})`, `--job-name=x|$(touch ${marker})`] });
+    await final(a.jobs, sub.jobId, 150_000);
+    expect(a.jobs.store.get(sub.jobId)).toMatchObject({ state: 'COMPLETED', name: `x|$(touch ${marker})` });
+    expect((await a.jobs.tail(sub.jobId, 1)).lines).toEqual([hostile.map((h) => `[${h}]`).join('')]);
+    expect(fs.existsSync(marker)).toBe(false);
+    await expect(a.jobs.submitScript({ ...script('args.sh'), sbatchArgs: ['--wrap=touch x'] })).rejects.toThrow(/--wrap is not allowed/);
+  });
+});

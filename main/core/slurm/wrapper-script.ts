@@ -27,7 +27,7 @@ fi
 relay_rc=
 relay_report() {
   # No fork here: when SLURM cancels or times out a job it kills every process it finds, and a
-  # \$(date) started at that moment dies with them. bash's printf prints the time itself.
+  # date command started at that moment dies with them. bash's printf prints the time itself.
   printf '%s %s %(%s)T\\n' "$relay_job" "$1" -1 >> "$relay_events" 2>/dev/null || :
 }
 trap 'relay_report "\${relay_rc:-$?}"' EXIT

@@ -1,21 +1,19 @@
 import { Command, CommanderError } from 'commander';
-import { clusterLinkService, type ServiceFactory } from './core/runtime/runtime.js';
+import type { ServiceFactory } from './core/runtime/runtime.js';
+import { RELAY_SERVICES } from './core/runtime/services.js';
 import type { Core } from './core/index.js';
 import { registerAgentCommands } from './cli/agent-commands.js';
 import { registerConfigCommands } from './cli/config-commands.js';
 import { registerJobsCommands } from './cli/jobs-commands.js';
-import { jobsServiceFactory } from './core/jobs/jobs-runtime.js';
 import { registerCronCommands } from './cli/cron-commands.js';
-import { cronServiceFactory } from './core/cron/cron-runtime.js';
 import { openCore } from './cli/context.js';
 import { registerOpsCommands } from './cli/ops-commands.js';
 import { reportError } from './cli/output.js';
 import { registerSecretsCommands } from './cli/secrets-commands.js';
 import { registerSlackCommands } from './cli/slack-commands.js';
-import { slackGatewayService } from './core/slack/service.js';
 
-/** The services `hpc-relay daemon` runs, in start order. */
-const DAEMON_SERVICES: ServiceFactory[] = [clusterLinkService, slackGatewayService, jobsServiceFactory(), cronServiceFactory];
+/** The services `hpc-relay daemon` runs, in start order: the same list as the tray app (add new ones in services.ts). */
+const DAEMON_SERVICES: ServiceFactory[] = [...RELAY_SERVICES];
 
 export async function main(argv: string[]): Promise<number> {
   const verbose = argv.includes('--verbose');

@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { invokeContract } from '../../preload/contract.js';
 import type * as CoreModule from '../../main/core/index.js';
+import type * as ResourcePaths from '../../main/app/resource-paths.js';
 import type { Core, CoreDeps } from '../../main/core/index.js';
 import { Runtime } from '../../main/core/runtime/runtime.js';
 import type { FakeElectron, FakeMenuItem, FakeTray } from '../helpers/fake-electron.js';
@@ -38,6 +39,13 @@ vi.mock('../../main/core/index.js', async (importOriginal) => {
     },
   };
 });
+
+// The app hands better-sqlite3 the Electron build of its binding; this test runs in Node, where
+// the build in node_modules is the right one (the path choice itself is tested in shell-native).
+vi.mock('../../main/app/resource-paths.js', async (importOriginal) => ({
+  ...(await importOriginal<typeof ResourcePaths>()),
+  sqliteNativeBinding: () => undefined,
+}));
 
 const resume = vi.spyOn(Runtime.prototype, 'resume');
 const stop = vi.spyOn(Runtime.prototype, 'stop');
@@ -183,7 +191,8 @@ describe('main/index.ts', () => {
     const shown = fake.electron.notifications.at(-1);
     expect(shown?.options).toMatchObject({ title: 'train-cnn FAILED', body: 'exit 3 after 2 min' });
     expect(tray().image.path).toMatch(/tray(Attention|Failed)(Template)?\.png$/);
-    expect(labels(tray().menu)).toContain('Jobs: not tracked yet');
+    // The job service runs (the cluster is set): the tray counts the unseen failure beside its jobs.
+    expect(labels(tray().menu)).toContain('Jobs: 0 running, 1 failed');
 
     // The page has not asked for navigations yet: the target waits for it.
     shown?.emit('click');

@@ -65,4 +65,4 @@ export function createAgent(core: Pick<Core, 'settings' | 'secrets' | 'registry'
   };
   return new Agent(deps);
 }
-export { finishedJob, forwardJobEnds } from './wiring.js';
+export { finishedJob, forwardJobEnds, type JobEndSource } from './wiring.js';

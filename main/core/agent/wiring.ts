@@ -1,5 +1,4 @@
 import { describeError } from '../errors.js';
-import type { JobTracker } from '../jobs/job-tracker.js';
 import type { Logger } from '../ports.js';
 import type { FinalizeResult } from '../store/job-store.js';
 import type { FinishedJob } from './ports.js';
@@ -21,7 +20,13 @@ export function finishedJob(r: FinalizeResult): FinishedJob {
  * the agent's only trigger for end-of-job summaries and research rounds. Returns the unsubscribe.
  * The agent ignores jobs it did not launch, so this costs nothing for the others.
  */
-export function forwardJobEnds(agent: { onJobFinished(job: FinishedJob): Promise<void> }, tracker: Pick<JobTracker, 'on' | 'off'>, logger: Logger): () => void {
+/** What forwardJobEnds needs of the job service's tracker (JobTracker's 'final' event). */
+export interface JobEndSource {
+  on(event: 'final', listener: (r: FinalizeResult) => void): unknown;
+  off(event: 'final', listener: (r: FinalizeResult) => void): unknown;
+}
+
+export function forwardJobEnds(agent: { onJobFinished(job: FinishedJob): Promise<void> }, tracker: JobEndSource, logger: Logger): () => void {
   const on = (r: FinalizeResult): void => {
     agent.onJobFinished(finishedJob(r)).catch((e: unknown) => logger.warn('agent: job end not handled', { job: r.job.jobKey, err: describeError(e) }));
   };

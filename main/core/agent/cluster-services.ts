@@ -20,8 +20,8 @@ export interface MonitorCreator {
 
 export interface ClusterAgentServicesDeps {
   cluster: () => ClusterService;
-  /** The templates directory (templates/ in the app). */
-  templatesDir: string;
+  /** The templates directory (templates/ in the app), or how to find it when first needed. */
+  templatesDir: string | (() => string);
   /** The agent's own records of the jobs it launched (their directories and values). */
   store: AgentStore;
   /**
@@ -63,7 +63,8 @@ export class ClusterAgentServices implements AgentServices {
   }
 
   private async templates(): Promise<JobTemplate[]> {
-    return loadTemplates(this.deps.templatesDir);
+    const dir = this.deps.templatesDir;
+    return loadTemplates(typeof dir === 'string' ? dir : dir());
   }
 
   async listTemplates(): Promise<TemplateInfo[]> {

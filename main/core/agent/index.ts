@@ -48,7 +48,7 @@ export interface CreateAgentOptions {
 export function createAgent(core: Pick<Core, 'settings' | 'secrets' | 'registry' | 'logger' | 'cluster'>, o: CreateAgentOptions): Agent {
   const store = new AgentStore(o.db, core.registry);
   const services = o.services ?? new ClusterAgentServices({
-    cluster: () => core.cluster(), templatesDir: o.templatesDir ?? templatesDir(), store,
+    cluster: () => core.cluster(), templatesDir: o.templatesDir ?? (() => templatesDir()), store,
     ...(o.jobs ? { jobs: o.jobs } : {}), ...(o.monitors ? { monitors: o.monitors } : {}),
   });
   const deps: AgentDeps = {

@@ -107,6 +107,9 @@ describe('research loop (event-driven; fake cluster services, real store and emu
     expect(h.emu.messageRequests).toHaveLength(3);
     expect(h.store.calls(CONV).map((c) => c.purpose)).toEqual(['research', 'research', 'research']);
     expect(h.services.called('jobStatus')).toEqual([]);
+    const audit = h.store.auditLog({ loopId });
+    expect(audit.map((a) => a.tool)).toEqual(['propose_runs', 'submit_job', 'submit_job', 'propose_runs', 'submit_job', 'submit_job', 'propose_runs', 'submit_job', 'submit_job']);
+    expect(audit[1]).toMatchObject({ decision: 'auto', input: '{"template":"cnn_train","params":{"epochs":"2","synthetic":"true","lr":0.001}}', output: 'Submitted job 1000.' });
     const texts = h.poster.posts.map((p) => p.text);
     expect(h.poster.posts.every((p) => p.where.threadTs === WHERE.threadTs)).toBe(true);
     expect(texts).toHaveLength(5);

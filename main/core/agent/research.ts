@@ -293,6 +293,7 @@ export class ResearchEngine {
 
     const round = loop.iteration + 1;
     this.deps.store.setLoopIteration(loopId, round, this.deps.clock.now());
+    this.audit(loop, PROPOSE_TOOL, proposal, `round ${round}: accepted ${accepted.map(show).join(' | ') || 'none'}${rejected.length ? `; rejected ${rejected.join(' | ')}` : ''}`, false);
     const launched: string[] = [];
     const failures: string[] = [];
     let n = runs.length;
@@ -303,10 +304,12 @@ export class ResearchEngine {
       try {
         const job = await this.deps.services.submitJob(goal.templateId, params);
         this.deps.store.runSubmitted(runId, job.jobId, job.workDir ?? null, params);
+        this.audit(loop, 'submit_job', { template: goal.templateId, params }, `Submitted job ${job.jobId}.`, false);
         launched.push(`#${n} ${show(this.varied(params, goal))} (job ${job.jobId})`);
       } catch (e) {
         this.deps.store.runFailedToSubmit(runId, describeError(e), this.deps.clock.now());
         failures.push(describeError(e));
+        this.audit(loop, 'submit_job', { template: goal.templateId, params }, `failed: ${describeError(e)}`, true);
         launched.push(`#${n} ${show(this.varied(params, goal))} (not submitted: ${describeError(e).slice(0, 120)})`);
       }
     }
@@ -316,6 +319,14 @@ export class ResearchEngine {
       const fresh = this.deps.store.loop(loopId);
       if (fresh) await this.end(fresh, 'failed', `no run could be submitted (${failures[0]?.slice(0, 200) ?? 'unknown error'})`);
     }
+  }
+
+  /** The loop's actions in the audit log, beside the conversation's tool calls (authorised by the `research` request, so `auto`). */
+  private audit(loop: LoopRow, tool: string, input: unknown, output: string, isError: boolean): void {
+    this.deps.store.audit({
+      at: this.deps.clock.now(), conversationId: loop.conversationId, loopId: loop.id, tool, input: JSON.stringify(input).slice(0, 20_000), output: output.slice(0, 20_000),
+      decision: isError ? 'failed' : 'auto', approvedBy: null, isError,
+    });
   }
 
   private varied(params: Record<string, ParamValue>, goal: ResearchGoal): Record<string, ParamValue> {

@@ -40,6 +40,7 @@ export const SETTINGS = {
   'llm.monthlyBudgetUsd': spec(z.number().min(0).max(100000), 20, 'a number of US dollars, 0 or more', 'Monthly spending cap for the agent; it stops with a clear message when reached.'),
   'notify.tray': spec(z.boolean(), true, 'true or false', 'Show a desktop notification when a job ends.'),
   'notify.slack': spec(z.boolean(), true, 'true or false', 'Post a Slack report when a job ends.'),
+  'app.openAtLogin': spec(z.boolean(), false, 'true or false', 'Start HPC Relay at login, in the tray without a window (macOS and Windows).'),
   'triage.mode': spec(z.enum(['notify', 'remediate']), 'notify', '"notify" or "remediate"', 'On failure: only tell you (notify), or also bump memory/time and resubmit (remediate).'),
 } as const satisfies Record<string, SettingSpec>;
 

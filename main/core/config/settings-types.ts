@@ -26,4 +26,5 @@ export interface Settings {
   };
   notify: { tray: boolean; slack: boolean };
   triage: { mode: 'notify' | 'remediate' };
+  app: { openAtLogin: boolean };
 }

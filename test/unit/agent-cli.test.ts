@@ -28,7 +28,7 @@ describe('hpc-relay usage / ask', () => {
   it('usage on a fresh home: nothing spent, the budget and the model', async () => {
     const r = await runCli(['usage', '--json'], { home: makeHome('agent-cli') });
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ monthUsd: 0, budgetUsd: 20, calls: 0, conversations: 0, model: 'claude-sonnet-4-5', pricedAs: 'sonnet', fallbackPrice: false, byConversation: [] });
+    expect(JSON.parse(r.stdout)).toMatchObject({ monthUsd: 0, budgetUsd: 20, calls: 0, conversations: 0, model: 'claude-sonnet-5-5', pricedAs: 'sonnet', fallbackPrice: false, byConversation: [] });
     const text = await runCli(['usage'], { home: makeHome('agent-cli') });
     expect(text.stdout).toMatch(/^Agent spending, \w+ \d{4}: \$0\.00 of \$20\.00 \(\$20\.00 left\)\n/);
   });

@@ -41,7 +41,7 @@ describe('hpc-relay cron (spawned as a process)', () => {
     const prompt = await runCli(['cron', 'create', '--schedule', 'hourly', '--prompt', 'Check the CNN run and report val accuracy', '--to', 'dm:U012ABCDEF', '--repeat', '1'], { home });
     expect(prompt.code, prompt.stderr).toBe(0);
     expect(prompt.stdout).toMatch(/\(prompt\): every hour .*, once → a Slack DM to U012ABCDEF\./);
-    expect(prompt.stdout).toMatch(/Estimated cost: ≈ \$0\.\d\d per run \(claude-sonnet-4-5: ~4 turns/);
+    expect(prompt.stdout).toMatch(/Estimated cost: ≈ \$0\.\d\d per run \(claude-sonnet-5-5: ~4 turns/);
 
     let all = await list(home);
     expect(all.map((m) => [m.id, m.name, m.schedule, m.kind, m.to, m.status, m.lastOutcome])).toEqual([

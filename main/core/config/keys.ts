@@ -12,6 +12,9 @@ export interface SettingSpec {
   description: string;
 }
 
+/** The agent's model when llm.model is not set. */
+export const DEFAULT_MODEL = 'claude-sonnet-5-5';
+
 const slackUserId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'a Slack user ID such as U012ABCDEF');
 const httpUrl = z.url({ protocol: /^https?$/ });
 
@@ -34,7 +37,7 @@ export const SETTINGS = {
   'slack.allowedUsers': spec(z.array(slackUserId).max(1000), [], 'a JSON list of Slack user IDs such as ["U012ABCDEF"]', 'Slack users allowed to act; everyone else is refused.'),
   'slack.homeChannel': spec(z.string().regex(/^[#@]?[A-Za-z0-9._-]{1,80}$/), undefined, 'a channel ID such as C012ABCDEF or a #channel-name', 'Where job reports and monitors are posted.'),
   'llm.enabled': spec(z.boolean(), false, 'true or false', 'Send free-form Slack requests to the agent.'),
-  'llm.model': spec(z.string().min(1).max(200), 'claude-sonnet-4-5', 'a model name', 'Model the agent uses.'),
+  'llm.model': spec(z.string().min(1).max(200), DEFAULT_MODEL, 'a model name', 'Model the agent uses.'),
   'llm.baseUrl': spec(httpUrl, undefined, 'an http(s) URL', 'Anthropic-compatible API base URL (gateways, local servers); default Anthropic.'),
   'llm.maxTurns': spec(z.int().min(1).max(200), 20, 'a whole number from 1 to 200', 'Most model turns for one request.'),
   'llm.monthlyBudgetUsd': spec(z.number().min(0).max(100000), 20, 'a number of US dollars, 0 or more', 'Monthly spending cap for the agent; it stops with a clear message when reached.'),

@@ -25,6 +25,7 @@ import { deliver } from './delivery.js';
 import { formatDigest, formatHeartbeat } from './digest.js';
 import type { AgentRunner, DigestSource, SlackPoster } from './ports.js';
 import { estimatePromptCost } from './prompt-cost.js';
+import { DEFAULT_MODEL } from '../config/keys.js';
 import { parseSchedule, plannedBetween, restoreSchedule, type Schedule } from './schedule.js';
 import { describeTarget, formatTarget, parseTarget } from './targets.js';
 import { systemTimeZone } from './tz.js';
@@ -393,7 +394,7 @@ export class CronService {
       }
     }
     const last = this.store.lastRun(m.id);
-    const cost = m.kind === 'prompt' && m.prompt ? estimatePromptCost(m.prompt, this.opts.model?.() ?? 'claude-sonnet-4-5') : null;
+    const cost = m.kind === 'prompt' && m.prompt ? estimatePromptCost(m.prompt, this.opts.model?.() ?? DEFAULT_MODEL) : null;
     let targetDescription = m.target;
     try { targetDescription = describeTarget(parseTarget(m.target)); } catch { /* shown as stored */ }
     return {

@@ -3,25 +3,21 @@
  * so "every 5m" with an agent prompt is a choice made knowingly (288 runs a day).
  */
 
+import { pricingFor } from '../agent/pricing.js';
+
 export interface ModelPrice {
   /** US dollars per million input tokens. */
   inputPerMTok: number;
   outputPerMTok: number;
 }
 
-/** Published list prices, matched by model-name prefix (dated snapshots share their family's price). */
-const PRICES: Array<[RegExp, ModelPrice]> = [
-  [/^claude-opus-4-(?:[5-9])/, { inputPerMTok: 5, outputPerMTok: 25 }],
-  [/^claude-opus-4/, { inputPerMTok: 15, outputPerMTok: 75 }],
-  [/^claude-3-opus/, { inputPerMTok: 15, outputPerMTok: 75 }],
-  [/^claude-sonnet-4|^claude-3-7-sonnet|^claude-3-5-sonnet/, { inputPerMTok: 3, outputPerMTok: 15 }],
-  [/^claude-haiku-4-5/, { inputPerMTok: 1, outputPerMTok: 5 }],
-  [/^claude-3-5-haiku/, { inputPerMTok: 0.8, outputPerMTok: 4 }],
-  [/^claude-3-haiku/, { inputPerMTok: 0.25, outputPerMTok: 1.25 }],
-];
-
+/**
+ * The agent's price table (agent/pricing.ts) is the one source of prices; a model it does not know
+ * has no estimate here (the agent itself counts such a model at the dearest price, for the budget).
+ */
 export function modelPrice(model: string): ModelPrice | undefined {
-  return PRICES.find(([re]) => re.test(model))?.[1];
+  const { pricing, fallback } = pricingFor(model);
+  return fallback ? undefined : { inputPerMTok: pricing.inputPerMTok, outputPerMTok: pricing.outputPerMTok };
 }
 
 /** Assumptions behind the estimate: a monitoring prompt takes a few tool turns (squeue, tail, parse). */

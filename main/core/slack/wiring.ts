@@ -12,7 +12,7 @@ import { SlackGatewayError } from './errors.js';
 import type { SlackGateway } from './gateway.js';
 import type { AgentHandler, CronApi, JobsApi, SlackPorts, UsageApi } from './jobs-api.js';
 import { noAgentReply } from './commands.js';
-import { createAgent } from '../agent/index.js';
+import { agentFor } from '../agent/runtime.js';
 import type { Agent } from '../agent/index.js';
 import type { JobEndReportLike, MetricSeries } from './reporter.js';
 
@@ -124,8 +124,8 @@ export function corePorts(core: Core): SlackPorts {
     pause: (id) => cronServiceFor(core).pause(id),
     resume: (id) => cronServiceFor(core).resume(id),
   };
-  let made: Agent | undefined;
-  const theAgent = (): Agent => (made ??= createAgent(core, { db: core.db(), poster: slackHub(core).threadPoster, jobs }));
+  // The core's one agent: the same instance the agent service feeds job ends to.
+  const theAgent = (): Agent => agentFor(core);
   const agent: AgentHandler = {
     async handle(req, io) {
       if (!core.settings.settings().llm.enabled) {

@@ -13,6 +13,7 @@ import type { OutboxStore } from '../store/outbox-store.js';
 import { JobTracker, logPaths, type TickReport } from './job-tracker.js';
 import { JobMetrics } from './job-metrics.js';
 import type { RemoteFiles } from './remote-files.js';
+import { runTriageActions, type TriageOutcome } from './triage-runner.js';
 
 /** Renders a template into sbatch data for a job directory; the templates module provides it. */
 export interface TemplateRenderer {
@@ -385,38 +386,7 @@ export class JobService {
   }
 
   /** Runs the triage actions decided at finalize time (bumps, resubmits, halts), each at most once. */
-  async runTriageActions(): Promise<{ jobKey: string; action: string; ok: boolean; result: string }[]> {
-    const { store, clock, logger } = this.deps;
-    const done: { jobKey: string; action: string; ok: boolean; result: string }[] = [];
-    for (const a of store.pendingTriageActions()) {
-      if (!store.claimTriageAction(a.id, clock.now())) continue;
-      let ok = true;
-      let result: string;
-      try {
-        const changes = (a.detail.changes ?? {}) as { mem?: string; time?: string };
-        if (a.action === 'bump-mem' || a.action === 'bump-time' || a.action === 'resubmit') {
-          const r = await this.resubmit(a.jobKey, a.action === 'resubmit' ? {} : changes);
-          result = `resubmitted as ${r.jobIds.join(', ')}`;
-        } else if (a.action === 'halt') {
-          const mode = this.deps.settings().triage.mode;
-          const pending = store.sweepJobs(a.sweepId).filter((j) => !j.final && j.state === 'PENDING');
-          if (mode === 'remediate' && pending.length > 0) {
-            await this.deps.cluster().run(['scancel', ...pending.map((j) => j.jobKey)], { timeoutMs: 60_000 });
-            result = `cancelled ${pending.length} pending job(s) of the sweep`;
-          } else {
-            result = 'sweep halted';
-          }
-        } else {
-          result = 'nothing to do';
-        }
-      } catch (e) {
-        ok = false;
-        result = (e as Error).message;
-        logger.warn('triage action failed', { job: a.jobKey, action: a.action, error: result });
-      }
-      store.finishTriageAction(a.id, ok, result, clock.now());
-      done.push({ jobKey: a.jobKey, action: a.action, ok, result });
-    }
-    return done;
+  runTriageActions(): Promise<TriageOutcome[]> {
+    return runTriageActions({ store: this.deps.store, clock: this.deps.clock, logger: this.deps.logger, mode: () => this.deps.settings().triage.mode, cluster: this.deps.cluster, resubmit: (k, c) => this.resubmit(k, c) });
   }
 }

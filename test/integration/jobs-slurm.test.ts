@@ -207,6 +207,27 @@ describe.concurrent('jobs on the real testbed', () => {
     expect(a.jobs.store.sweepJobs(sweep)).toHaveLength(2);
   }, 240_000);
 
+  it('after a dropped connection the stream reopens, and lines written while it was down are replayed', async () => {
+    const a = await app('reconnect');
+    // A real drop: the SSH connection goes away under the stream; the next command reconnects.
+    const opens = a.rt.watcher.opens;
+    a.core.cluster().ssh.close();
+    await until('the stream to reopen', () => a.rt.watcher.opens > opens && a.rt.watcher.open, 30_000, 200);
+    const one = await a.jobs.submitScript(script('ok.sh'));
+    await final(a.jobs, one.jobId, 150_000);
+    expect(a.jobs.store.transitions(one.jobId).at(-1)?.source).toBe('events');
+
+    // Down while a job ends: its line is replayed from the saved offset when the stream comes back.
+    a.rt.watcher.stop();
+    const two = await a.jobs.submitScript(script('ok.sh'));
+    await until('the job to end on the cluster', async () => /COMPLETED/.test((await a.core.cluster().exec(['sacct', '-X', '-n', '-P', '-o', 'State', '-j', two.jobId])).stdout), 150_000, 1_000);
+    expect(a.jobs.store.get(two.jobId)?.final).toBe(false);
+    a.rt.watcher.start();
+    await final(a.jobs, two.jobId, 30_000);
+    expect(a.jobs.store.events(two.jobId).filter((e) => e.kind === 'exit-trap')).toHaveLength(1);
+    expect(a.jobs.store.get(two.jobId)).toMatchObject({ state: 'COMPLETED', exitCode: 0 });
+  });
+
   it('hostile values reach the script and sbatch as data: nothing is executed, no marker file appears', async () => {
     const a = await app('hostile');
     const dir = makeHome('jobs-marker');

@@ -151,11 +151,12 @@ export class CompletionWatcher extends EventEmitter<{ line: [EventLine]; open: [
       const ev = parseEventLine(line);
       if (!ev) continue;
       const job = this.deps.store.get(ev.jobKey);
-      // Another app instance, a job from before this store, or one already reconciled.
-      if (!job || job.final) continue;
+      // Another app instance's job, or one from before this store.
+      if (!job) continue;
       this.deps.store.addEvent(ev.jobKey, 'exit-trap', { exitCode: ev.exitCode, epoch: ev.epoch }, now);
       this.emit('line', { ...ev, receivedAt: now });
-      this.pending.set(ev.jobKey, 0);
+      // Already final (a tick or the reconcile on open got there first): nothing to ask.
+      if (!job.final) this.pending.set(ev.jobKey, 0);
     }
     this.saveCursor(file);
     if (this.pending.size > 0) this.scheduleBatch(this.deps.batchMs ?? 100);

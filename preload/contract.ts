@@ -69,6 +69,9 @@ export const navTargetSchema = z.discriminatedUnion('view', [
   z.object({ view: z.literal('monitor'), monitorId: z.string().min(1).max(64) }),
   z.object({ view: z.literal('doctor') }),
   z.object({ view: z.literal('setup') }),
+  z.object({ view: z.literal('monitors') }),
+  z.object({ view: z.literal('activity') }),
+  z.object({ view: z.literal('settings') }),
 ]);
 
 export const settingEntrySchema = z.object({
@@ -105,8 +108,180 @@ export const promptQuestionSchema = z.object({
   message: z.string(),
 });
 
+// ---- setup wizard -------------------------------------------------------------------------
+
+/** A Host alias from the SSH config (wildcard patterns are left out). */
+export const sshHostSchema = z.object({
+  alias: z.string(),
+  hostName: z.string().nullable(),
+  user: z.string().nullable(),
+  port: z.number().int().nullable(),
+  proxyJump: z.string().nullable(),
+});
+
+/** The connection test's stages, run one call each so the window shows them as they happen. */
+export const connectionStageSchema = z.enum(['dns', 'tcp', 'hostkey', 'auth', 'slurm', 'remoteDir', 'tools']);
+
+export const hostKeySchema = z.object({
+  host: z.string(),
+  port: z.number().int(),
+  keyType: z.string(),
+  /** `SHA256:…`, as `ssh-keygen -lf` prints it. */
+  fingerprint: z.string(),
+  knownHostsFile: z.string(),
+  verdict: z.enum(['match', 'unknown', 'changed']),
+});
+
+export const partitionSchema = z.object({
+  name: z.string(),
+  isDefault: z.boolean(),
+  available: z.boolean(),
+  timeLimit: z.string(),
+  nodes: z.number().int(),
+});
+
+export const stageResultSchema = z.object({
+  stage: connectionStageSchema,
+  /** `confirm`: the user must decide (an unknown host key). */
+  status: z.enum(['ok', 'failed', 'confirm', 'skipped']),
+  /** May quote the server (its banner, its errors): untrusted text. */
+  message: z.string(),
+  fix: z.string().nullable(),
+  hostKey: hostKeySchema.optional(),
+  partitions: z.array(partitionSchema).optional(),
+  remoteDir: z.object({ path: z.string(), freeBytes: z.number().nullable() }).optional(),
+  tools: z.array(z.object({ name: z.string(), path: z.string().nullable() })).optional(),
+});
+
+// ---- jobs -----------------------------------------------------------------------------------
+
+export const keyMetricSchema = z.object({ series: z.string(), value: z.number().nullable(), step: z.number() });
+
+export const jobSummarySchema = z.object({
+  jobId: z.string(),
+  /** Job names are chosen by whoever submitted: untrusted text. */
+  name: z.string(),
+  state: z.string(),
+  final: z.boolean(),
+  elapsedSec: z.number().nullable(),
+  partition: z.string().nullable(),
+  /** The pending reason or the node list. */
+  where: z.string().nullable(),
+  templateId: z.string().nullable(),
+  /** `exit:signal` once ended. */
+  exitCode: z.string().nullable(),
+  adopted: z.boolean(),
+  /** The latest value of the job's headline series (val_acc, acc, loss, …), when it has metrics. */
+  keyMetric: keyMetricSchema.nullable(),
+});
+
+export const jobDetailSchema = z.object({
+  job: jobSummarySchema,
+  maxRssBytes: z.number().nullable(),
+  reqMemBytes: z.number().nullable(),
+  timeLimitSec: z.number().nullable(),
+  nodeList: z.string().nullable(),
+  failureClass: z.string().nullable(),
+  /** Null for a job HPC Relay adopted (submitted outside it): no log paths, no resubmit. */
+  submission: z
+    .object({
+      kind: z.enum(['template', 'script']),
+      source: z.string(),
+      params: z.record(z.string(), z.json()),
+      remoteDir: z.string(),
+      submittedAt: z.number(),
+      resubmitOf: z.string().nullable(),
+      mem: z.string().nullable(),
+      time: z.string().nullable(),
+    })
+    .nullable(),
+  transitions: z.array(z.object({ from: z.string().nullable(), to: z.string(), source: z.string(), at: z.number() })),
+});
+
+export const logChunkSchema = z.object({
+  /** Raw output (ANSI codes and all): untrusted text, stripped and shown as text by the window. */
+  text: z.string(),
+  /** Byte offset of `text` in the file, and where the next read starts. */
+  start: z.number(),
+  nextOffset: z.number(),
+  /** Null while the file does not exist yet (the job has not started). */
+  size: z.number().nullable(),
+});
+
+export const metricSeriesSchema = z.object({
+  series: z.string(),
+  source: z.string(),
+  /** [step, value]; null for NaN/inf. */
+  points: z.array(z.tuple([z.number(), z.number().nullable()])),
+});
+
+export const submitResultSchema = z.object({ jobId: z.string(), name: z.string().nullable(), jobIds: z.array(z.string()) });
+
+export const paramSpecSchema = z.object({
+  name: z.string(),
+  type: z.enum(['int', 'float', 'string', 'bool', 'enum', 'path', 'duration', 'memory']),
+  help: z.string(),
+  default: z.union([z.string(), z.number(), z.boolean()]).optional(),
+  required: z.boolean().optional(),
+  min: z.number().optional(),
+  max: z.number().optional(),
+  choices: z.array(z.string()).optional(),
+  sbatch: z.string().optional(),
+  pattern: z.string().optional(),
+  role: z.enum(['rest', 'grid', 'array-limit']).optional(),
+  advanced: z.boolean().optional(),
+  /** What the value must be, as the core's errors say it ("a whole number from 1 to 1000"). */
+  expected: z.string(),
+});
+
+export const templateSchema = z.object({ id: z.string(), title: z.string(), description: z.string(), params: z.array(paramSpecSchema) });
+
+/** The core's verdict on a form's values: one sentence per problem, by parameter when it is about one. */
+export const paramProblemSchema = z.object({ param: z.string().nullable(), message: z.string() });
+
+// ---- monitors -------------------------------------------------------------------------------
+
+export const monitorKindSchema = z.enum(['digest', 'prompt', 'heartbeat']);
+
+export const monitorSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  schedule: z.string(),
+  description: z.string(),
+  timezone: z.string(),
+  kind: monitorKindSchema,
+  prompt: z.string().nullable(),
+  target: z.string(),
+  targetDescription: z.string(),
+  status: z.enum(['active', 'paused', 'finished']),
+  nextRunAt: z.number().nullable(),
+  /** "ok", "failed: …", "skipped: …", "running", or null before the first run. */
+  lastOutcome: z.string().nullable(),
+  lastRunAt: z.number().nullable(),
+  costPerRun: z.string().nullable(),
+});
+
+// ---- activity -------------------------------------------------------------------------------
+
+/** Notifications, agent actions (the audit log) and job state changes, newest first. All untrusted text. */
+export const activityItemSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('notification'), id: z.string(), at: z.number(), jobId: z.string(), title: z.string(), body: z.string(), channel: z.string(),
+    delivered: z.boolean(), error: z.string().nullable(),
+  }),
+  z.object({
+    kind: z.literal('agent'), id: z.string(), at: z.number(), tool: z.string(), input: z.string(), output: z.string(),
+    decision: z.string(), approvedBy: z.string().nullable(), isError: z.boolean(),
+  }),
+  z.object({ kind: z.literal('job'), id: z.string(), at: z.number(), jobId: z.string(), from: z.string().nullable(), to: z.string(), source: z.string() }),
+]);
+
 const settingKeyArg = z.string().min(1).max(100);
 const secretNameArg = z.string().min(1).max(300);
+const jobIdArg = z.string().regex(/^\d{1,12}(?:_\d{1,9})?$/, 'a SLURM job id such as 12345 or 12345_7');
+const templateIdArg = z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'a template id');
+const paramValuesArg = z.record(z.string().min(1).max(100), z.union([z.string().max(4096), z.number(), z.boolean()]));
+const monitorIdArg = z.string().regex(/^\d{1,12}$/, 'a monitor id');
 
 export const invokeContract = {
   'app:info': { method: 'appInfo', audience: 'window', args: z.tuple([]), result: appInfoSchema },
@@ -123,6 +298,50 @@ export const invokeContract = {
   /** Stores a secret in the keychain; validated by the core (a bot token must start with xoxb-, …). */
   'secrets:set': { method: 'secretsSet', audience: 'window', args: z.tuple([secretNameArg, z.string().min(1).max(8192)]), result: z.array(secretStatusSchema) },
   'secrets:delete': { method: 'secretsDelete', audience: 'window', args: z.tuple([secretNameArg]), result: z.array(secretStatusSchema) },
+  /** Host aliases from cluster.sshConfigFile, for the wizard's list. */
+  'cluster:hosts': { method: 'clusterHosts', audience: 'window', args: z.tuple([]), result: z.array(sshHostSchema) },
+  /** One stage of the live connection test against the current cluster.* settings. */
+  'cluster:test': { method: 'clusterTest', audience: 'window', args: z.tuple([connectionStageSchema]), result: stageResultSchema },
+  /** Adds the server's host key to known_hosts, only if it still has the fingerprint the user confirmed. */
+  'cluster:trustHostKey': { method: 'clusterTrustHostKey', audience: 'window', args: z.tuple([z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/)]), result: stageResultSchema },
+  /** The Slack app manifest (JSON) to create the app from. */
+  'slack:manifest': { method: 'slackManifest', audience: 'window', args: z.tuple([]), result: z.string() },
+  /** The Slack checks (token, scopes, Socket Mode; with `events`, a test message that must come back as an event). */
+  'slack:check': { method: 'slackCheck', audience: 'window', args: z.tuple([z.object({ events: z.boolean() })]), result: z.array(doctorCheckSchema) },
+  /** The model API key and llm.model, asked of the models endpoint (no tokens spent). */
+  'model:check': { method: 'modelCheck', audience: 'window', args: z.tuple([]), result: doctorCheckSchema },
+  /** The jobs in the local store (no cluster call: the job service keeps it current). */
+  'jobs:list': { method: 'jobsList', audience: 'window', args: z.tuple([]), result: z.array(jobSummarySchema) },
+  /** One scheduler check now (one squeue + one sacct), then the list. */
+  'jobs:refresh': { method: 'jobsRefresh', audience: 'window', args: z.tuple([]), result: z.array(jobSummarySchema) },
+  'jobs:detail': { method: 'jobsDetail', audience: 'window', args: z.tuple([jobIdArg]), result: jobDetailSchema },
+  /** Output from `offset` (negative: that many bytes before the end), at most 64 KB. */
+  'jobs:log': { method: 'jobsLog', audience: 'window', args: z.tuple([jobIdArg, z.enum(['stdout', 'stderr']), z.number().int().min(-1_048_576).max(Number.MAX_SAFE_INTEGER)]), result: logChunkSchema },
+  /** Reads new metric points from the job's files (one remote command), then every series. */
+  'jobs:metrics': { method: 'jobsMetrics', audience: 'window', args: z.tuple([jobIdArg]), result: z.array(metricSeriesSchema) },
+  'jobs:cancel': { method: 'jobsCancel', audience: 'window', args: z.tuple([jobIdArg]), result: jobDetailSchema },
+  'jobs:resubmit': {
+    method: 'jobsResubmit',
+    audience: 'window',
+    args: z.tuple([jobIdArg, z.strictObject({ mem: z.string().min(1).max(32).optional(), time: z.string().min(1).max(32).optional(), partition: z.string().min(1).max(64).optional() })]),
+    result: submitResultSchema,
+  },
+  /** Renders the template with the values (the core validates them again) and submits it. */
+  'jobs:submit': { method: 'jobsSubmit', audience: 'window', args: z.tuple([templateIdArg, paramValuesArg]), result: submitResultSchema },
+  'templates:list': { method: 'templatesList', audience: 'window', args: z.tuple([]), result: z.array(templateSchema) },
+  /** The core's validation of a form's values, without submitting: [] when they are fine. */
+  'templates:validate': { method: 'templatesValidate', audience: 'window', args: z.tuple([templateIdArg, paramValuesArg]), result: z.array(paramProblemSchema) },
+  'monitors:list': { method: 'monitorsList', audience: 'window', args: z.tuple([]), result: z.array(monitorSchema) },
+  'monitors:create': {
+    method: 'monitorsCreate',
+    audience: 'window',
+    args: z.tuple([z.strictObject({ schedule: z.string().min(1).max(200), kind: monitorKindSchema, to: z.string().min(1).max(1024), name: z.string().max(80).optional(), prompt: z.string().max(8000).optional() })]),
+    result: monitorSchema,
+  },
+  'monitors:pause': { method: 'monitorsPause', audience: 'window', args: z.tuple([monitorIdArg]), result: z.array(monitorSchema) },
+  'monitors:resume': { method: 'monitorsResume', audience: 'window', args: z.tuple([monitorIdArg]), result: z.array(monitorSchema) },
+  'monitors:remove': { method: 'monitorsRemove', audience: 'window', args: z.tuple([monitorIdArg]), result: z.array(monitorSchema) },
+  'activity:list': { method: 'activityList', audience: 'window', args: z.tuple([]), result: z.array(activityItemSchema) },
   'prompt:question': { method: 'promptQuestion', audience: 'prompt', args: z.tuple([]), result: promptQuestionSchema },
   /** The answer, or null for Cancel. */
   'prompt:answer': { method: 'promptAnswer', audience: 'prompt', args: z.tuple([z.string().max(4096).nullable()]), result: z.null() },
@@ -157,6 +376,21 @@ export type SettingEntry = z.output<typeof settingEntrySchema>;
 export type SettingsView = z.output<typeof settingsViewSchema>;
 export type SecretStatusView = z.output<typeof secretStatusSchema>;
 export type PromptQuestion = z.output<typeof promptQuestionSchema>;
+export type SshHost = z.output<typeof sshHostSchema>;
+export type ConnectionStage = z.output<typeof connectionStageSchema>;
+export type StageResult = z.output<typeof stageResultSchema>;
+export type HostKeyView = z.output<typeof hostKeySchema>;
+export type JobSummaryView = z.output<typeof jobSummarySchema>;
+export type JobDetailView = z.output<typeof jobDetailSchema>;
+export type LogChunk = z.output<typeof logChunkSchema>;
+export type MetricSeries = z.output<typeof metricSeriesSchema>;
+export type SubmitResultView = z.output<typeof submitResultSchema>;
+export type ParamSpecView = z.output<typeof paramSpecSchema>;
+export type TemplateView = z.output<typeof templateSchema>;
+export type ParamProblem = z.output<typeof paramProblemSchema>;
+export type MonitorView = z.output<typeof monitorSchema>;
+export type MonitorKind = z.output<typeof monitorKindSchema>;
+export type ActivityItem = z.output<typeof activityItemSchema>;
 
 type InvokeContract = typeof invokeContract;
 type PushContract = typeof pushContract;

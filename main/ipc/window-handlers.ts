@@ -11,7 +11,11 @@ import type { SettingKey } from '../core/config/keys.js';
 import type { Core } from '../core/index.js';
 import type { Runtime } from '../core/runtime/runtime.js';
 import type { Navigator } from '../app/navigator.js';
-import type { InvokeHandler } from './handle.js';
+import { activityHandlers } from './handlers-activity.js';
+import { jobHandlers } from './handlers-jobs.js';
+import { monitorHandlers } from './handlers-monitors.js';
+import { setupHandlers } from './handlers-setup.js';
+import type { InvokeHandler } from './invoke.js';
 
 export type WindowHandlers = { [C in ChannelsFor<'window'>]: InvokeHandler<C> };
 
@@ -21,9 +25,16 @@ export interface WindowHandlerDeps {
   appInfo(): AppInfo;
   status(): Status;
   navigator: Navigator;
+  /** Where the bundled job templates are (default: found from a checkout, see templatesDir()). */
+  templatesDir?: () => string;
 }
 
-export function windowHandlers({ services, appInfo, status, navigator }: WindowHandlerDeps): WindowHandlers {
+/**
+ * Every app-window channel. Electron-free (the Navigator is a type): the composition root
+ * registers these over ipcMain, and the renderer tests bind the same functions into a browser
+ * page against a real core.
+ */
+export function windowHandlers({ services, appInfo, status, navigator, templatesDir }: WindowHandlerDeps): WindowHandlers {
   const core = async (): Promise<Core> => (await services()).core;
   /** A change takes effect in the background: the reply does not wait for Slack or SSH to connect. */
   const changed = (key: string): void => {
@@ -33,6 +44,10 @@ export function windowHandlers({ services, appInfo, status, navigator }: WindowH
   };
 
   return {
+    ...setupHandlers({ core }),
+    ...jobHandlers({ core, ...(templatesDir ? { templatesDir } : {}) }),
+    ...monitorHandlers({ core }),
+    ...activityHandlers({ core }),
     'app:info': () => appInfo(),
     'status:get': () => status(),
     'navigation:take': () => navigator.take(),

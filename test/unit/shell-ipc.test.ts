@@ -107,6 +107,10 @@ beforeEach(() => {
     calls.push(channel);
     return value;
   };
+  const notUnderTest = (channel: string): never => {
+    calls.push(channel);
+    throw new RelayError('USAGE', `${channel} is not under test here.`);
+  };
   const statuses = [{ name: 'slack-bot-token', label: 'Slack bot token', source: 'unset' as const, detail: null }];
   const entry = { key: 'cluster.pollSeconds', value: 60, isSet: false, description: 'Seconds between checks.', expected: 'a number' };
   const handlers: InvokeHandlers = {
@@ -124,6 +128,30 @@ beforeEach(() => {
     'secrets:status': () => record('secrets:status', statuses),
     'secrets:set': () => record('secrets:set', statuses),
     'secrets:delete': () => record('secrets:delete', statuses),
+    // The window's feature channels: the boundary checks here are the same for every channel;
+    // what they do is tested over a real core (shell-window-handlers, the renderer tests).
+    'cluster:hosts': () => record('cluster:hosts', []),
+    'cluster:test': (stage) => record('cluster:test', { stage, status: 'skipped' as const, message: 'not under test', fix: null }),
+    'cluster:trustHostKey': () => record('cluster:trustHostKey', { stage: 'hostkey' as const, status: 'skipped' as const, message: 'not under test', fix: null }),
+    'slack:manifest': () => record('slack:manifest', '{}'),
+    'slack:check': () => record('slack:check', []),
+    'model:check': () => record('model:check', { id: 'model.key', ok: true, message: 'not under test', fix: null }),
+    'jobs:list': () => record('jobs:list', []),
+    'jobs:refresh': () => record('jobs:refresh', []),
+    'jobs:detail': () => notUnderTest('jobs:detail'),
+    'jobs:log': () => record('jobs:log', { text: '', start: 0, nextOffset: 0, size: null }),
+    'jobs:metrics': () => record('jobs:metrics', []),
+    'jobs:cancel': () => notUnderTest('jobs:cancel'),
+    'jobs:resubmit': (jobId) => record('jobs:resubmit', { jobId, name: null, jobIds: [jobId] }),
+    'jobs:submit': () => record('jobs:submit', { jobId: '1', name: null, jobIds: ['1'] }),
+    'templates:list': () => record('templates:list', []),
+    'templates:validate': () => record('templates:validate', []),
+    'monitors:list': () => record('monitors:list', []),
+    'monitors:create': () => notUnderTest('monitors:create'),
+    'monitors:pause': () => record('monitors:pause', []),
+    'monitors:resume': () => record('monitors:resume', []),
+    'monitors:remove': () => record('monitors:remove', []),
+    'activity:list': () => record('activity:list', []),
     'prompt:question': () => record('prompt:question', { kind: 'secret' as const, title: 'Login to hpc', message: 'Verification code:' }),
     'prompt:answer': () => record('prompt:answer', null),
   };
@@ -210,6 +238,18 @@ describe('argument validation', () => {
     ['secrets:set', ['slack-bot-token', 'x'.repeat(8193)]],
     ['secrets:delete', []],
     ['navigation:take', ['job:1']],
+    ['cluster:test', ['ssh']],
+    ['cluster:trustHostKey', ['SHA256:short']],
+    ['jobs:detail', ['12; rm -rf ~']],
+    ['jobs:detail', [12]],
+    ['jobs:log', ['12', 'stdout', 1.5]],
+    ['jobs:log', ['12', 'both', 0]],
+    ['jobs:resubmit', ['12', { mem: '4G', script: 'x' }]],
+    ['jobs:submit', ['../cnn_train', {}]],
+    ['jobs:submit', ['cnn_train', { epochs: { $gt: 1 } }]],
+    ['monitors:pause', ['1 OR 1=1']],
+    ['monitors:create', [{ schedule: 'hourly', kind: 'rm', to: 'slack' }]],
+    ['slack:check', [{}]],
   ])('rejects %s with %j', async (channel, args) => {
     await expect(invokeMain(channel, eventFrom(ours), ...args)).rejects.toThrow(new RegExp(`${channel}: invalid arguments`));
     expect(calls).toEqual([]);

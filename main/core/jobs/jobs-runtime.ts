@@ -133,10 +133,17 @@ export class JobsRuntime implements Service {
       jobs.store.addEvent(r.jobKey, 'metrics-nonfinite', { points: r.nonFinite.slice(0, 5), action: remediate ? 'cancel' : 'warn' }, clock.now());
       const s = this.deps.settings();
       const channels = [...(s.notify.tray ? ['tray'] : []), ...(s.notify.slack && s.slack.enabled ? ['slack'] : [])];
+      const job = jobs.store.get(r.jobKey);
+      const body = remediate ? 'Its metrics went NaN/inf, so HPC Relay cancelled it (triage.mode is remediate).' : 'Its metrics went NaN/inf; it is still running (set triage.mode to remediate to cancel such jobs).';
+      // The payload has a job report's fields (the Slack reporter reads it like a job end), with the warning as its note.
       jobs.outbox.enqueue(r.jobKey, 'NONFINITE_METRICS', channels, {
         title: `⚠ job ${r.jobKey}: ${what}`,
-        body: remediate ? 'Its metrics went NaN/inf, so HPC Relay cancelled it (triage.mode is remediate).' : 'Its metrics went NaN/inf; it is still running (set triage.mode to remediate to cancel such jobs).',
-        payload: { jobId: r.jobKey, kind: 'nonfinite-metrics', points: r.nonFinite.slice(0, 5) },
+        body,
+        payload: {
+          jobId: r.jobKey, name: job?.name ?? '', state: job?.state ?? 'RUNNING', exitCode: null, elapsedSec: job?.elapsedSec ?? null, timeLimitSec: job?.timeLimitSec ?? null,
+          maxRssBytes: job?.maxRssBytes ?? null, reqMemBytes: job?.reqMemBytes ?? null, nodeList: job?.nodeList ?? null, adopted: false, failureClass: 'nonfinite-metrics',
+          triage: { action: remediate ? 'cancel' : 'notify', reason: `${what}: ${body}` }, points: r.nonFinite.slice(0, 5),
+        },
       }, clock.now());
       if (remediate) {
         await jobs.cancel(r.jobKey).catch((e: unknown) => this.deps.logger.warn('could not cancel a job with NaN metrics', { job: r.jobKey, error: describeError(e) }));

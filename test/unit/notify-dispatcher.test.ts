@@ -48,9 +48,9 @@ describe('notify dispatcher', () => {
     const d = new NotifyDispatcher(outbox, { tray, slack: reporter }, systemClock, createMemoryLogger());
     expect(await d.flush()).toBe(4);
     expect(await d.flush()).toBe(0);
-    expect(tray.seen.map((n) => [n.id, n.title, n.target])).toEqual([
-      ['hpc-relay:job:101:COMPLETED:tray', '✓ train (101) COMPLETED', 'job:101'],
-      ['hpc-relay:job:103:FAILED:tray', '✗ train (103) FAILED (exit 3:0)', 'job:103'],
+    expect(tray.seen.map((n) => [n.id, n.title, n.target, n.outcome])).toEqual([
+      ['hpc-relay:job:101:COMPLETED:tray', '✓ train (101) COMPLETED', 'job:101', 'succeeded'],
+      ['hpc-relay:job:103:FAILED:tray', '✗ train (103) FAILED (exit 3:0)', 'job:103', 'failed'],
     ]);
     expect(tray.seen[0]!.body).toBe('ran 00:02:05 of 01:00:00, peak memory 3.0 GB of 8.0 GB, on node7.');
     expect(tray.seen[1]!.body).toMatch(/It failed\.$/);

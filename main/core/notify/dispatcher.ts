@@ -101,7 +101,9 @@ export class NotifyDispatcher {
   private async deliver(row: OutboxRow): Promise<void> {
     const key = idempotencyKey(row);
     if (row.channel === 'tray' && this.channels.tray) {
-      await this.channels.tray.notify({ id: key, title: row.title, body: row.body, target: `job:${row.jobKey}` });
+      // The tray shows a failed job differently (icon, badge); only COMPLETED is a success.
+      const outcome = row.finalState === 'COMPLETED' ? 'succeeded' : 'failed';
+      await this.channels.tray.notify({ id: key, title: row.title, body: row.body, target: `job:${row.jobKey}`, outcome });
       return;
     }
     if (row.channel === 'slack' && this.channels.slack) {

@@ -156,6 +156,19 @@ describe('templatesDir', () => {
     expect(templatesDir(resources)).toBe(path.join(resources, 'templates'));
   });
 
+  it("finds a packaged app's templates beside app.asar through process.resourcesPath, with no base given", () => {
+    const resources = tempDir();
+    fs.cpSync(TEMPLATES, path.join(resources, 'templates'), { recursive: true });
+    const proc = process as { resourcesPath?: string };
+    proc.resourcesPath = resources;
+    try {
+      expect(templatesDir()).toBe(path.join(resources, 'templates'));
+    } finally {
+      delete proc.resourcesPath;
+    }
+    expect(templatesDir()).toBe(TEMPLATES);
+  });
+
   it('says where it looked when there are none', () => {
     const empty = tempDir();
     expect(() => templatesDir(empty)).toThrow(`The bundled templates are missing from ${path.join(empty, 'templates')}; reinstall HPC Relay.`);

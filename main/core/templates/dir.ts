@@ -20,6 +20,9 @@ export function templatesDir(base?: string, from?: string): string {
     if (existsSync(path.join(dir, MARKER))) return dir;
     throw new TemplateError([`The bundled templates are missing from ${dir}; reinstall HPC Relay.`]);
   }
+  // In a packaged Electron app the code sits inside app.asar and the templates beside it in resources/.
+  const resources = (process as { resourcesPath?: string }).resourcesPath;
+  if (from === undefined && resources && existsSync(path.join(resources, 'templates', MARKER))) return path.join(resources, 'templates');
   const starts = from !== undefined ? [from] : [path.dirname(fileURLToPath(import.meta.url)), process.cwd()];
   for (const start of starts) {
     let d = path.resolve(start);

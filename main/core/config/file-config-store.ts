@@ -14,23 +14,34 @@ export function moveAsideFile(file: string, now = new Date()): string {
   return target;
 }
 
+/** What the store needs of conf (and of electron-store, which extends it): the whole object, read and written. */
+export interface SettingsBackend {
+  store: Record<string, unknown>;
+}
+
+/** Opens the backend over `<cwd>/<configName>.json`; it may throw on a corrupt file (conf parses when constructed). */
+export type SettingsBackendFactory = (file: { cwd: string; configName: string }) => SettingsBackend;
+
+const confBackend: SettingsBackendFactory = ({ cwd, configName }) => new Conf<Record<string, unknown>>({ cwd, configName, clearInvalidConfig: false });
+
 /**
- * The CLI's and daemon's settings store: `conf`, the library electron-store is built on, so the
- * file format (and atomic writes) match the app's exactly: `<home>/config.json`.
+ * The settings store over `<home>/config.json`. The CLI and daemon use `conf`; the app passes an
+ * electron-store backend (main/adapters), which is conf underneath, so the file format and atomic
+ * writes are the same and each sees the other's changes.
  */
 export class FileConfigStore implements ConfigStore {
-  private conf: Conf<Record<string, unknown>> | null = null;
+  private backend: SettingsBackend | null = null;
   readonly path: string;
 
-  constructor(home: string) {
+  constructor(home: string, private readonly openBackend: SettingsBackendFactory = confBackend) {
     fs.mkdirSync(home, { recursive: true, mode: 0o700 });
     this.path = path.join(home, SETTINGS_FILE);
   }
 
-  /** conf parses the file when constructed, so it is opened lazily: a corrupt file surfaces as CONFIG_CORRUPT on read. */
-  private open(): Conf<Record<string, unknown>> {
-    this.conf ??= new Conf({ cwd: path.dirname(this.path), configName: 'config', clearInvalidConfig: false });
-    return this.conf;
+  /** Opened lazily: a corrupt file surfaces as CONFIG_CORRUPT on read, not when the store is made. */
+  private open(): SettingsBackend {
+    this.backend ??= this.openBackend({ cwd: path.dirname(this.path), configName: path.basename(SETTINGS_FILE, '.json') });
+    return this.backend;
   }
 
   read(): Record<string, unknown> {
@@ -55,7 +66,7 @@ export class FileConfigStore implements ConfigStore {
   }
 
   moveAside(): string {
-    this.conf = null;
+    this.backend = null;
     return moveAsideFile(this.path);
   }
 }

@@ -12,6 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { Waiters, closeServer, isRecord, listenLocal, readBody, sendJson } from './emulator-util.js';
+import { RecordingFile, defaultRecordingFile } from '../helpers/hostile-recordings.js';
 
 type Json = Record<string, unknown>;
 
@@ -58,6 +59,12 @@ export interface AnthropicEmulatorOptions {
   extraApiKeys?: string[];
   /** Characters per streamed text/JSON delta (default 8). */
   streamChunkChars?: number;
+  /**
+   * Where every request body is appended as a JSON line (headers, with the key, are not), for the
+   * secret scan that closes `npm test`. Default `<test homes root>/anthropic-emulator/<pid>-<port>.jsonl`;
+   * null records nothing.
+   */
+  recordFile?: string | null;
 }
 
 export interface AnthropicEmulator {
@@ -65,6 +72,8 @@ export interface AnthropicEmulator {
   readonly url: string;
   readonly apiKey: string;
   readonly requests: readonly RecordedRequest[];
+  /** The JSON-lines file request bodies are appended to (see `recordFile`), or null. */
+  readonly recordFile: string | null;
   /** Requests to POST /v1/messages only. */
   readonly messageRequests: readonly RecordedRequest[];
   /** Scripts still waiting in the queue. */
@@ -197,8 +206,11 @@ class AnthropicEmulatorImpl implements AnthropicEmulator {
   private readonly waiters = new Waiters();
   private readonly hung = new Set<http.ServerResponse>();
   private readonly server: http.Server;
+  private readonly recordOption: string | null | undefined;
+  private recording = new RecordingFile(null);
 
   constructor(opts: AnthropicEmulatorOptions) {
+    this.recordOption = opts.recordFile;
     this.apiKey = opts.apiKey ?? 'sk-ant-api03-emulated-key-0000000000';
     this.keys = new Set([this.apiKey, ...(opts.extraApiKeys ?? [])]);
     this.chunk = Math.max(1, opts.streamChunkChars ?? 8);
@@ -212,6 +224,11 @@ class AnthropicEmulatorImpl implements AnthropicEmulator {
 
   async listen(): Promise<void> {
     this.url = await listenLocal(this.server);
+    this.recording = new RecordingFile(this.recordOption === undefined ? defaultRecordingFile('anthropic-emulator', this.url) : this.recordOption);
+  }
+
+  get recordFile(): string | null {
+    return this.recording.file;
   }
 
   get messageRequests(): RecordedRequest[] {
@@ -244,6 +261,8 @@ class AnthropicEmulatorImpl implements AnthropicEmulator {
   private async onRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const raw = await readBody(req);
     const path = new URL(req.url ?? '/', this.url).pathname;
+    // The body as sent (parsed or not); the key travels in a header and stays out of the record.
+    if (raw.length > 0) this.recording.append({ kind: 'request', method: req.method ?? 'GET', path, body: raw.toString('utf8') });
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
     let body: Json | undefined;

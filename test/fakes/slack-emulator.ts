@@ -19,6 +19,7 @@ import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { Waiters, closeServer, isRecord, listenLocal, parseMultipart, readBody, sendJson } from './emulator-util.js';
+import { RecordingFile, defaultRecordingFile } from '../helpers/hostile-recordings.js';
 
 type Json = Record<string, unknown>;
 
@@ -79,6 +80,12 @@ export interface SlackEmulatorOptions {
   serverPingIntervalMs?: number;
   /** Wait this long after a WebSocket connects before sending hello (a slow Slack; default 0). */
   helloDelayMs?: number;
+  /**
+   * Where every message the client sends (Web API call parameters, response_url posts, ack
+   * payloads, uploaded bytes) is appended as a JSON line, for the secret scan that closes
+   * `npm test`. Default `<test homes root>/slack-emulator/<pid>-<port>.jsonl`; null records nothing.
+   */
+  recordFile?: string | null;
 }
 
 export interface ApiCall {
@@ -206,6 +213,8 @@ export interface SlackEmulator {
   readonly botId: string;
   /** The first human user; helpers send as this user unless told otherwise. */
   readonly defaultUserId: string;
+  /** The JSON-lines file outgoing messages are appended to (see `recordFile`), or null. */
+  readonly recordFile: string | null;
 
   // ---- Web API
   readonly calls: readonly ApiCall[];
@@ -389,6 +398,8 @@ class SlackEmulatorImpl implements SlackEmulator {
   private roundRobin = 0;
   private lastTsMicros = 0;
   private closed = false;
+  private readonly recordOption: string | null | undefined;
+  private recording = new RecordingFile(null);
 
   constructor(opts: SlackEmulatorOptions) {
     this.botToken = opts.botToken ?? 'xoxb-1000000001-2000000002-emulatedBotToken';
@@ -408,6 +419,7 @@ class SlackEmulatorImpl implements SlackEmulator {
     this.echoBotMessages = opts.echoBotMessages ?? true;
     this.serverPingIntervalMs = opts.serverPingIntervalMs ?? 0;
     this.helloDelayMs = opts.helloDelayMs ?? 0;
+    this.recordOption = opts.recordFile;
 
     this.users.set(this.botUserId, {
       id: this.botUserId, name: this.botName, realName: this.botName, tz: 'UTC', isBot: true,
@@ -433,6 +445,11 @@ class SlackEmulatorImpl implements SlackEmulator {
   async listen(): Promise<void> {
     this.url = await listenLocal(this.server);
     this.apiUrl = `${this.url}/api/`;
+    this.recording = new RecordingFile(this.recordOption === undefined ? defaultRecordingFile('slack-emulator', this.url) : this.recordOption);
+  }
+
+  get recordFile(): string | null {
+    return this.recording.file;
   }
 
   // ------------------------------------------------------------------------- state helpers
@@ -600,6 +617,8 @@ class SlackEmulatorImpl implements SlackEmulator {
       method, params, token, httpMethod: req.method ?? 'GET', contentType: req.headers['content-type'],
       time, status, response,
     });
+    // The token stays out of the record: it is the emulator's own, not something the relay said.
+    this.recording.append({ kind: 'api', method, status, params });
     if (status === 200) sendJson(res, 200, response, headers);
     else if (status === 429) sendJson(res, 429, response, headers);
     else {
@@ -885,6 +904,7 @@ class SlackEmulatorImpl implements SlackEmulator {
       bytes = part;
     }
     upload.bytes = bytes;
+    this.recording.append({ kind: 'upload', fileId, filename: upload.filename, bytes });
     res.writeHead(200, { 'content-type': 'text/plain' });
     res.end(`OK - ${bytes.length}`);
     this.notify();
@@ -973,6 +993,7 @@ class SlackEmulatorImpl implements SlackEmulator {
     }
     this.responseUrlUses.set(id, uses + 1);
     this.responseUrlPosts.push({ responseUrlId: id, body: parsed, time: Date.now() });
+    this.recording.append({ kind: 'response_url', body: parsed });
     res.writeHead(200, { 'content-type': 'text/plain' });
     res.end('ok');
     this.notify();
@@ -1062,6 +1083,7 @@ class SlackEmulatorImpl implements SlackEmulator {
       late: attempt?.expired ?? false,
     };
     this.acks.push(ack);
+    if (ack.payload !== undefined) this.recording.append({ kind: 'ack', payload: ack.payload });
     if (delivery && delivery.state === 'sent' && attempt === delivery.attempts.at(-1)) {
       clearTimeout(delivery.timer);
       delivery.timer = undefined;

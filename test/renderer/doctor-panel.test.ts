@@ -82,12 +82,25 @@ beforeEach(async () => {
     type Bridge = (...args: unknown[]) => Promise<unknown>;
     const w = window as unknown as Record<string, Bridge | object>;
     const bridge = (name: string) => w[name] as Bridge;
+    const status = {
+      ssh: { state: 'off', detail: null },
+      slack: { state: 'off', detail: null },
+      model: { state: 'off', detail: null },
+      jobs: { known: false, running: [] },
+      unseen: { succeeded: 0, failed: 0 },
+      notificationsPausedUntil: null,
+    };
     w['hpc'] = Object.freeze({
       appInfo: () => bridge('__testAppInfo')(),
       doctorRun: () => bridge('__testDoctorRun')(),
       clusterPartitions: () =>
         Promise.resolve({ ok: false, error: { code: 'SSH_NOT_CONFIGURED', message: 'Not connected.', fix: null } }),
+      statusGet: () => Promise.resolve({ ok: true, value: status }),
+      // The window opens on the doctor, as after a tray "Doctor…" click.
+      navigationTake: () => Promise.resolve({ ok: true, value: { view: 'doctor' } }),
+      settingsGet: () => Promise.resolve({ ok: true, value: { path: '/tmp/config.json', entries: [], problems: [] } }),
       onStatusChanged: () => () => undefined,
+      onNavigate: () => () => undefined,
     });
   });
 });
@@ -95,6 +108,8 @@ beforeEach(async () => {
 async function open(): Promise<void> {
   await page.goto(server.url);
   await expect.poll(() => page.getByLabel('Version').textContent()).toBe('v0.1.0 · linux');
+  // The screen the window opens on takes the focus at its heading.
+  await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe('Doctor');
 }
 
 describe('doctor panel', () => {

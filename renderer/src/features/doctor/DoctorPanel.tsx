@@ -1,5 +1,6 @@
 import { useId, useState } from 'react';
 import type { DoctorCheck } from '../../../../preload/contract';
+import type { Go } from '../../App';
 import { HpcError, call, hpc } from '../../api';
 
 type PanelState =
@@ -8,11 +9,18 @@ type PanelState =
   | { kind: 'done'; checks: DoctorCheck[] }
   | { kind: 'failed'; message: string; fix: string | null };
 
+/** What one click can do about a failed check: reset settings, or open the setup step that fixes it. */
+interface QuickFix {
+  label: string;
+  run: () => Promise<void> | void;
+}
+
 /**
- * Runs the doctor checks and lists them. Check messages can quote remote output, so every
- * string is rendered as React text (escaped), never as HTML.
+ * Runs the doctor checks and lists them: ✓/✗, the title, what was found, and the fix — with a
+ * button where one click can apply it. Check messages can quote remote output, so every string
+ * is rendered as React text (escaped), never as HTML.
  */
-export function DoctorPanel() {
+export function DoctorPanel({ go }: { go?: Go }) {
   const [state, setState] = useState<PanelState>({ kind: 'idle' });
   const headingId = useId();
   const running = state.kind === 'running';
@@ -27,11 +35,36 @@ export function DoctorPanel() {
     }
   }
 
+  function quickFix(check: DoctorCheck): QuickFix | null {
+    if (check.ok) return null;
+    const id = check.id;
+    if (id === 'settings.valid') {
+      return {
+        label: 'Reset the invalid settings',
+        run: async () => {
+          const view = await call(hpc().settingsGet());
+          for (const key of new Set(view.problems.map((p) => p.key))) {
+            await call(hpc().settingsUnset(key)).catch(() => undefined);
+          }
+          await runChecks();
+        },
+      };
+    }
+    if (!go) return null;
+    if (id === 'ssh' || /^(ssh|slurm|cluster)\./.test(id)) return { label: 'Open cluster setup', run: () => go({ screen: 'setup', step: 'cluster' }) };
+    if (id.startsWith('slack.')) return { label: 'Open Slack setup', run: () => go({ screen: 'setup', step: 'slack' }) };
+    if (id.startsWith('model.') || id.startsWith('llm.')) return { label: 'Open model setup', run: () => go({ screen: 'setup', step: 'model' }) };
+    if (id === 'secrets.present') return { label: 'Open setup', run: () => go({ screen: 'setup', step: 'slack' }) };
+    return null;
+  }
+
   return (
     <section className="panel" aria-labelledby={headingId}>
       <div className="panel-header">
         <div>
-          <h2 id={headingId}>Doctor</h2>
+          <h2 id={headingId} tabIndex={-1}>
+            Doctor
+          </h2>
           <p className="muted">Checks that everything HPC Relay relies on is in place, with a fix for each problem.</p>
         </div>
         <button type="button" onClick={() => void runChecks()} disabled={running} aria-busy={running}>
@@ -44,7 +77,7 @@ export function DoctorPanel() {
       {state.kind === 'done' && state.checks.length > 0 && (
         <ul className="checks" aria-label="Check results">
           {state.checks.map((check) => (
-            <CheckRow key={check.id} check={check} />
+            <CheckRow key={check.id} check={check} quickFix={quickFix(check)} />
           ))}
         </ul>
       )}
@@ -53,19 +86,34 @@ export function DoctorPanel() {
   );
 }
 
-function CheckRow({ check }: { check: DoctorCheck }) {
+function CheckRow({ check, quickFix }: { check: DoctorCheck; quickFix: QuickFix | null }) {
+  const [busy, setBusy] = useState(false);
   return (
     <li className={check.ok ? 'check ok' : 'check failed'} data-check-id={check.id}>
       <span className="check-mark" role="img" aria-label={check.ok ? 'passed' : 'failed'}>
         {check.ok ? '✓' : '✗'}
       </span>
       <div className="check-text">
+        {check.title && <p className="check-title">{check.title}</p>}
         <p className="check-message">{check.message}</p>
         {!check.ok && check.fix && (
           <p className="fix">
             <span className="fix-label">Fix: </span>
             {check.fix}
           </p>
+        )}
+        {quickFix && (
+          <button
+            type="button"
+            className="secondary small"
+            disabled={busy}
+            onClick={() => {
+              setBusy(true);
+              void Promise.resolve(quickFix.run()).finally(() => setBusy(false));
+            }}
+          >
+            {quickFix.label}
+          </button>
         )}
       </div>
     </li>

@@ -1,0 +1,158 @@
+import { useId, useMemo, useState } from 'react';
+import type { JobSummaryView } from '../../../../preload/contract';
+import type { Go } from '../../App';
+import { call, hpc } from '../../api';
+import { ProblemText } from '../../components/ProblemText';
+import { formatElapsed, formatMetric, stateGroup } from '../../lib/format';
+import type { StateGroup } from '../../lib/format';
+import { problemOf, usePolled } from '../../lib/hooks';
+import type { Problem } from '../../lib/hooks';
+import { JobDetail } from './JobDetail';
+import { SubmitDialog } from './SubmitDialog';
+
+/** How often the list is read from the local store (no cluster call: the job service keeps it current). */
+const LIST_EVERY_MS = 2000;
+
+type Filter = 'all' | StateGroup;
+
+const FILTERS: { id: Filter; label: string }[] = [
+  { id: 'all', label: 'All states' },
+  { id: 'active', label: 'Pending or running' },
+  { id: 'done', label: 'Completed' },
+  { id: 'failed', label: 'Failed' },
+  { id: 'cancelled', label: 'Cancelled' },
+];
+
+export function JobsScreen({ jobId, go }: { jobId: string | null; go: Go }) {
+  if (jobId) return <JobDetail key={jobId} jobId={jobId} go={go} />;
+  return <JobList go={go} />;
+}
+
+function JobList({ go }: { go: Go }) {
+  const jobs = usePolled(() => call(hpc().jobsList()), LIST_EVERY_MS);
+  const [filter, setFilter] = useState<Filter>('all');
+  const [text, setText] = useState('');
+  const [submitting, setSubmitting] = useState(false);
+  const [refreshing, setRefreshing] = useState(false);
+  const [problem, setProblem] = useState<Problem | null>(null);
+  const headingId = useId();
+  const ids = { filter: useId(), text: useId() };
+
+  const shown = useMemo(() => {
+    const needle = text.trim().toLowerCase();
+    return (jobs.value ?? []).filter(
+      (j) =>
+        (filter === 'all' || stateGroup(j.state) === filter) &&
+        (!needle || [j.jobId, j.name, j.templateId ?? '', j.partition ?? '', j.state].some((v) => v.toLowerCase().includes(needle))),
+    );
+  }, [jobs.value, filter, text]);
+
+  async function refresh(): Promise<void> {
+    setRefreshing(true);
+    setProblem(null);
+    try {
+      await call(hpc().jobsRefresh());
+      await jobs.reload();
+    } catch (e) {
+      setProblem(problemOf(e));
+    } finally {
+      setRefreshing(false);
+    }
+  }
+
+  return (
+    <section className="panel" aria-labelledby={headingId}>
+      <div className="panel-header">
+        <div>
+          <h2 id={headingId} tabIndex={-1}>
+            Jobs
+          </h2>
+          <p className="muted">Your SLURM jobs, kept current by the events file and one squeue + sacct per poll.</p>
+        </div>
+        <div className="actions">
+          <button type="button" className="secondary" onClick={() => void refresh()} disabled={refreshing}>
+            {refreshing ? 'Checking…' : 'Check the cluster now'}
+          </button>
+          <button type="button" onClick={() => setSubmitting(true)}>
+            Submit a job…
+          </button>
+        </div>
+      </div>
+      <div className="toolbar" role="search" aria-label="Filter jobs">
+        <label htmlFor={ids.filter} className="visually-hidden">
+          State
+        </label>
+        <select id={ids.filter} value={filter} onChange={(e) => setFilter(e.target.value as Filter)}>
+          {FILTERS.map((f) => (
+            <option key={f.id} value={f.id}>
+              {f.label}
+            </option>
+          ))}
+        </select>
+        <label htmlFor={ids.text} className="visually-hidden">
+          Search
+        </label>
+        <input id={ids.text} type="search" placeholder="Search id, name, template…" value={text} onChange={(e) => setText(e.target.value)} />
+        <span className="muted" aria-live="polite">
+          {jobs.value ? `${shown.length} of ${jobs.value.length}` : ''}
+        </span>
+      </div>
+      {(problem ?? jobs.problem) && <ProblemText problem={(problem ?? jobs.problem) as Problem} />}
+      {jobs.value && jobs.value.length === 0 && <p className="empty">No jobs yet. Submit one, or run one from Slack or `hpc-relay submit`.</p>}
+      {shown.length > 0 && (
+        <table className="jobs" aria-label="Jobs">
+          <thead>
+            <tr>
+              <th scope="col">Job</th>
+              <th scope="col">Name</th>
+              <th scope="col">State</th>
+              <th scope="col">Elapsed</th>
+              <th scope="col">Partition</th>
+              <th scope="col">Key metric</th>
+              <th scope="col">Node / reason</th>
+            </tr>
+          </thead>
+          <tbody>
+            {shown.map((j) => (
+              <JobRow key={j.jobId} job={j} open={() => go({ screen: 'jobs', jobId: j.jobId })} />
+            ))}
+          </tbody>
+        </table>
+      )}
+      {submitting && (
+        <SubmitDialog
+          onClose={() => setSubmitting(false)}
+          onSubmitted={(id) => {
+            setSubmitting(false);
+            void jobs.reload();
+            go({ screen: 'jobs', jobId: id });
+          }}
+        />
+      )}
+    </section>
+  );
+}
+
+function JobRow({ job, open }: { job: JobSummaryView; open: () => void }) {
+  return (
+    <tr data-job-id={job.jobId}>
+      <td>
+        <button type="button" className="link-button" onClick={open} aria-label={`Open job ${job.jobId}`}>
+          {job.jobId}
+        </button>
+      </td>
+      <td className="name">{job.name}</td>
+      <td>
+        <StateBadge state={job.state} />
+      </td>
+      <td>{formatElapsed(job.elapsedSec)}</td>
+      <td>{job.partition ?? '—'}</td>
+      <td>{job.keyMetric ? `${job.keyMetric.series} ${formatMetric(job.keyMetric.value)}` : '—'}</td>
+      <td className="muted where">{job.where ?? ''}</td>
+    </tr>
+  );
+}
+
+export function StateBadge({ state }: { state: string }) {
+  return <span className={`badge state-${stateGroup(state)}`}>{state}</span>;
+}

@@ -1,0 +1,295 @@
+import { useEffect, useId, useState } from 'react';
+import type { ConnectionStage, StageResult } from '../../../../preload/contract';
+import { call, hpc } from '../../api';
+import { problemOf, usePolled } from '../../lib/hooks';
+import type { Problem } from '../../lib/hooks';
+import { ProblemText } from '../../components/ProblemText';
+import type { StepProps } from './SetupWizard';
+
+const STAGES: { id: ConnectionStage; label: string }[] = [
+  { id: 'dns', label: 'Name lookup (DNS)' },
+  { id: 'tcp', label: 'Network (TCP)' },
+  { id: 'hostkey', label: 'Host key' },
+  { id: 'auth', label: 'Login' },
+  { id: 'slurm', label: 'SLURM partitions' },
+  { id: 'remoteDir', label: 'Remote directory' },
+  { id: 'tools', label: 'Tools on the login node' },
+];
+
+type StageState = { kind: 'waiting' } | { kind: 'running' } | { kind: 'done'; result: StageResult };
+
+const OTHER = '__other__';
+
+/**
+ * Step 1: which login node, then a live test that shows each stage as it happens. An unknown host
+ * key stops the test with its fingerprint until the user trusts it (or not).
+ */
+export function ClusterStep({ next, changed }: StepProps) {
+  const hosts = usePolled(() => call(hpc().clusterHosts()), null);
+  const [choice, setChoice] = useState<string | null>(null);
+  const [configuredHost, setConfiguredHost] = useState<string | null>(null);
+  const [typedHost, setTypedHost] = useState<string | null>(null);
+  const [typed, setTyped] = useState({ user: '', port: '' });
+  const [remoteDir, setRemoteDir] = useState('');
+  const [stages, setStages] = useState<Record<ConnectionStage, StageState> | null>(null);
+  const [testing, setTesting] = useState(false);
+  const [problem, setProblem] = useState<Problem | null>(null);
+  const [trusting, setTrusting] = useState(false);
+  const ids = { host: useId(), user: useId(), port: useId(), dir: useId(), dirHelp: useId() };
+
+  // What is configured now, to start from.
+  useEffect(() => {
+    let live = true;
+    call(hpc().settingsGet())
+      .then((s) => {
+        if (!live) return;
+        const get = (k: string) => s.entries.find((e) => e.key === k);
+        const host = get('cluster.host')?.value;
+        const dir = get('cluster.remoteDir');
+        if (typeof host === 'string') setConfiguredHost(host);
+        if (dir?.isSet && typeof dir.value === 'string') setRemoteDir(dir.value);
+      })
+      .catch(() => undefined);
+    return () => {
+      live = false;
+    };
+  }, []);
+
+  const aliases = hosts.value?.map((h) => h.alias) ?? [];
+  const noAliases = hosts.value !== null && aliases.length === 0;
+  const selected = noAliases ? OTHER : (choice ?? (configuredHost ? (aliases.includes(configuredHost) ? configuredHost : OTHER) : null));
+  const isOther = selected === OTHER;
+  const hostField = typedHost ?? (configuredHost && !aliases.includes(configuredHost) ? configuredHost : '');
+  const hostToUse = isOther ? hostField.trim() : (selected ?? '');
+
+  async function save(): Promise<boolean> {
+    setProblem(null);
+    if (!hostToUse) {
+      setProblem({ message: 'Pick a host from your SSH config or type a host name first.', fix: null });
+      return false;
+    }
+    try {
+      await call(hpc().settingsSet('cluster.host', hostToUse));
+      if (isOther && typed.user.trim()) await call(hpc().settingsSet('cluster.user', typed.user.trim()));
+      if (isOther && typed.port.trim()) await call(hpc().settingsSet('cluster.port', Number(typed.port.trim())));
+      if (remoteDir.trim()) await call(hpc().settingsSet('cluster.remoteDir', remoteDir.trim()));
+      else await call(hpc().settingsUnset('cluster.remoteDir'));
+      changed();
+      return true;
+    } catch (e) {
+      setProblem(problemOf(e));
+      return false;
+    }
+  }
+
+  async function runFrom(first: ConnectionStage, base?: Record<ConnectionStage, StageState>): Promise<void> {
+    setTesting(true);
+    const start = STAGES.findIndex((s) => s.id === first);
+    let state: Record<ConnectionStage, StageState> =
+      base ?? (Object.fromEntries(STAGES.map((s) => [s.id, { kind: 'waiting' }])) as Record<ConnectionStage, StageState>);
+    const put = (id: ConnectionStage, s: StageState) => {
+      state = { ...state, [id]: s };
+      setStages(state);
+    };
+    try {
+      for (const { id } of STAGES.slice(start)) {
+        put(id, { kind: 'running' });
+        const result = await call(hpc().clusterTest(id));
+        put(id, { kind: 'done', result });
+        if (result.status === 'failed' || result.status === 'confirm') break;
+      }
+    } catch (e) {
+      setProblem(problemOf(e));
+    } finally {
+      setTesting(false);
+    }
+  }
+
+  async function saveAndTest(): Promise<void> {
+    if (await save()) await runFrom('dns');
+  }
+
+  async function trust(fingerprint: string): Promise<void> {
+    if (!stages) return;
+    setTrusting(true);
+    try {
+      const result = await call(hpc().clusterTrustHostKey(fingerprint));
+      const base = { ...stages, hostkey: { kind: 'done', result } as StageState };
+      setStages(base);
+      if (result.status === 'ok') await runFrom('auth', base);
+    } catch (e) {
+      setProblem(problemOf(e));
+    } finally {
+      setTrusting(false);
+    }
+  }
+
+  function distrust(): void {
+    setProblem({ message: 'The host key was not trusted, so HPC Relay will not log in.', fix: 'Check the fingerprint with your cluster admins, then run the test again.' });
+  }
+
+  const allOk = stages !== null && STAGES.every((s) => stages[s.id].kind === 'done' && (stages[s.id] as { result: StageResult }).result.status === 'ok');
+
+  return (
+    <div className="step">
+      <h3>Cluster</h3>
+      <p className="muted">The login node HPC Relay keeps one SSH connection to. Your keys and ssh-agent are used as ssh would; a second factor is asked in a small prompt window.</p>
+
+      <div className="step-columns">
+        <div>
+          <form
+            className="form"
+            noValidate
+            onSubmit={(e) => {
+              e.preventDefault();
+              void saveAndTest();
+            }}
+          >
+            {hosts.value && hosts.value.length > 0 ? (
+              <fieldset>
+                <legend>Host from your SSH config</legend>
+                <div className="choices">
+                  {hosts.value.map((h) => (
+                    <label key={h.alias} className="choice">
+                      <input type="radio" name="cluster-host" value={h.alias} checked={selected === h.alias} onChange={() => setChoice(h.alias)} />
+                      <span className="choice-title">{h.alias}</span>
+                      <span className="muted">
+                        {[h.user && `${h.user}@`, h.hostName ?? h.alias, h.port && `:${h.port}`].filter(Boolean).join('')}
+                        {h.proxyJump ? ` via ${h.proxyJump}` : ''}
+                      </span>
+                    </label>
+                  ))}
+                  <label className="choice">
+                    <input type="radio" name="cluster-host" value={OTHER} checked={selected === OTHER} onChange={() => setChoice(OTHER)} />
+                    <span className="choice-title">Another host</span>
+                  </label>
+                </div>
+              </fieldset>
+            ) : (
+              <p className="muted">{hosts.loading ? 'Reading your SSH config…' : 'No hosts in your SSH config: type the login node’s name.'}</p>
+            )}
+            {isOther && (
+              <div className="field-row">
+                <div className="field">
+                  <label htmlFor={ids.host}>Host name</label>
+                  <input id={ids.host} value={hostField} placeholder="login.cluster.example.edu" autoComplete="off" spellCheck={false} onChange={(e) => setTypedHost(e.target.value)} />
+                </div>
+                <div className="field">
+                  <label htmlFor={ids.user}>User (optional)</label>
+                  <input id={ids.user} value={typed.user} autoComplete="off" spellCheck={false} onChange={(e) => setTyped({ ...typed, user: e.target.value })} />
+                </div>
+                <div className="field narrow">
+                  <label htmlFor={ids.port}>Port</label>
+                  <input id={ids.port} value={typed.port} inputMode="numeric" placeholder="22" onChange={(e) => setTyped({ ...typed, port: e.target.value })} />
+                </div>
+              </div>
+            )}
+            <div className="field">
+              <label htmlFor={ids.dir}>Remote working directory (optional)</label>
+              <input id={ids.dir} value={remoteDir} placeholder="/scratch/$USER/hpc-relay, else $HOME/hpc-relay" aria-describedby={ids.dirHelp} spellCheck={false} onChange={(e) => setRemoteDir(e.target.value)} />
+              <p id={ids.dirHelp} className="hint">
+                Job scripts, logs and the events file go here. It must be writable from the login node and visible from compute nodes.
+              </p>
+            </div>
+            <div className="actions">
+              <button type="submit" disabled={testing}>
+                {testing ? 'Testing…' : 'Save and test the connection'}
+              </button>
+              <button type="button" className="secondary" onClick={next}>
+                {allOk ? 'Next: Slack' : 'Skip this step'}
+              </button>
+            </div>
+          </form>
+
+          {problem && <ProblemText problem={problem} />}
+        </div>
+
+        <div>
+          {stages && (
+            <ol className="stages" aria-label="Connection test">
+              {STAGES.map((s) => (
+                <StageRow key={s.id} label={s.label} stage={s.id} state={stages[s.id]} trusting={trusting} onTrust={(fp) => void trust(fp)} onDistrust={distrust} />
+              ))}
+            </ol>
+          )}
+          {allOk && (
+            <p className="success" role="status">
+              The cluster is ready.
+            </p>
+          )}
+        </div>
+      </div>
+    </div>
+  );
+}
+
+const MARKS = { ok: '✓', failed: '✗', confirm: '?', skipped: '–' } as const;
+
+function StageRow(props: {
+  label: string;
+  stage: ConnectionStage;
+  state: StageState;
+  trusting: boolean;
+  onTrust: (fingerprint: string) => void;
+  onDistrust: () => void;
+}) {
+  const { label, stage, state } = props;
+  const status = state.kind === 'done' ? state.result.status : state.kind;
+  const mark = state.kind === 'done' ? MARKS[state.result.status] : state.kind === 'running' ? '…' : '';
+  const word = { waiting: 'not run yet', running: 'running', ok: 'passed', failed: 'failed', confirm: 'needs your decision', skipped: 'skipped' }[status];
+  const r = state.kind === 'done' ? state.result : null;
+  return (
+    <li className={`stage stage-${status}`} data-stage={stage}>
+      <span className="check-mark" role="img" aria-label={word}>
+        {mark}
+      </span>
+      <div className="check-text">
+        <p className="check-title">{label}</p>
+        {state.kind === 'running' && stage === 'auth' && <p className="muted">Logging in… if your cluster asks for a second factor, answer it in the prompt window.</p>}
+        {r && <p className="check-message">{r.message}</p>}
+        {r?.hostKey && r.status !== 'ok' && (
+          <p className="fingerprint">
+            <span className="muted">{r.hostKey.keyType} fingerprint </span>
+            <code>{r.hostKey.fingerprint}</code>
+          </p>
+        )}
+        {r && r.status !== 'ok' && r.fix && (
+          <p className="fix">
+            <span className="fix-label">Fix: </span>
+            {r.fix}
+          </p>
+        )}
+        {r?.status === 'confirm' && r.hostKey && (
+          <div className="actions">
+            <button type="button" disabled={props.trusting} onClick={() => r.hostKey && props.onTrust(r.hostKey.fingerprint)}>
+              Trust this host key
+            </button>
+            <button type="button" className="secondary" onClick={props.onDistrust}>
+              Don’t trust it
+            </button>
+          </div>
+        )}
+        {r?.partitions && r.partitions.length > 0 && (
+          <ul className="tags" aria-label="Partitions">
+            {r.partitions.map((p) => (
+              <li key={p.name} className="tag">
+                {p.name}
+                {p.isDefault ? ' (default)' : ''} · {p.timeLimit} · {p.nodes} node{p.nodes === 1 ? '' : 's'}
+                {p.available ? '' : ' · down'}
+              </li>
+            ))}
+          </ul>
+        )}
+        {r?.tools && (
+          <ul className="tags" aria-label="Tools">
+            {r.tools.map((t) => (
+              <li key={t.name} className={t.path ? 'tag ok' : 'tag missing'} title={t.path ?? 'not found'}>
+                {t.path ? '✓' : '✗'} {t.name}
+              </li>
+            ))}
+          </ul>
+        )}
+      </div>
+    </li>
+  );
+}

@@ -1,0 +1,151 @@
+import { useEffect, useId, useState } from 'react';
+import type { DoctorCheck } from '../../../../preload/contract';
+import { call, hpc } from '../../api';
+import { CheckList } from '../../components/CheckList';
+import { ProblemText } from '../../components/ProblemText';
+import { problemOf } from '../../lib/hooks';
+import type { Problem } from '../../lib/hooks';
+import type { StepProps } from './SetupWizard';
+
+const MODELS = ['claude-sonnet-4-5', 'claude-opus-4-1', 'claude-haiku-4-5'];
+
+/**
+ * Step 3: the agent for free-form Slack requests — an API key, a model, a monthly budget — or
+ * "commands only": deterministic commands (status, tail, cancel, submit…) cost nothing.
+ */
+export function ModelStep({ next, changed }: StepProps) {
+  const [mode, setMode] = useState<'agent' | 'commands'>('agent');
+  const [apiKey, setApiKey] = useState('');
+  const [model, setModel] = useState('');
+  const [budget, setBudget] = useState('');
+  const [check, setCheck] = useState<DoctorCheck | null>(null);
+  const [problem, setProblem] = useState<Problem | null>(null);
+  const [busy, setBusy] = useState(false);
+  const ids = { key: useId(), model: useId(), models: useId(), budget: useId(), budgetHelp: useId() };
+
+  useEffect(() => {
+    let live = true;
+    call(hpc().settingsGet())
+      .then((s) => {
+        if (!live) return;
+        const get = (k: string) => s.entries.find((e) => e.key === k);
+        const m = get('llm.model')?.value;
+        const b = get('llm.monthlyBudgetUsd')?.value;
+        const enabled = get('llm.enabled');
+        if (typeof m === 'string') setModel(m);
+        if (typeof b === 'number') setBudget(String(b));
+        if (enabled?.isSet && enabled.value === false) setMode('commands');
+      })
+      .catch(() => undefined);
+    return () => {
+      live = false;
+    };
+  }, []);
+
+  async function save(): Promise<boolean> {
+    setProblem(null);
+    try {
+      if (mode === 'commands') {
+        await call(hpc().settingsSet('llm.enabled', false));
+        changed();
+        return true;
+      }
+      if (apiKey.trim()) {
+        await call(hpc().secretsSet('anthropic-api-key', apiKey.trim()));
+        setApiKey('');
+      }
+      if (model.trim()) await call(hpc().settingsSet('llm.model', model.trim()));
+      if (budget.trim()) {
+        const n = Number(budget.trim());
+        if (!Number.isFinite(n)) throw new Error(`"${budget}" is not a number of dollars.`);
+        await call(hpc().settingsSet('llm.monthlyBudgetUsd', n));
+      }
+      await call(hpc().settingsSet('llm.enabled', true));
+      changed();
+      return true;
+    } catch (e) {
+      setProblem(problemOf(e));
+      return false;
+    }
+  }
+
+  async function saveAndCheck(): Promise<void> {
+    setBusy(true);
+    try {
+      if (!(await save())) return;
+      if (mode === 'agent') setCheck(await call(hpc().modelCheck()));
+      else next();
+    } catch (e) {
+      setProblem(problemOf(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <div className="step">
+      <h3>Model</h3>
+      <p className="muted">Free-form requests in Slack (“train the CNN for 2 epochs with lr 0.01”) go to a model; every action that changes something asks you first.</p>
+      <form
+        className="form"
+        noValidate
+        onSubmit={(e) => {
+          e.preventDefault();
+          void saveAndCheck();
+        }}
+      >
+        <fieldset>
+          <legend>How should Slack requests be handled?</legend>
+          <div className="choices">
+            <label className="choice">
+              <input type="radio" name="model-mode" checked={mode === 'agent'} onChange={() => setMode('agent')} />
+              <span className="choice-title">Use the agent</span>
+              <span className="muted">with your Anthropic API key</span>
+            </label>
+            <label className="choice">
+              <input type="radio" name="model-mode" checked={mode === 'commands'} onChange={() => setMode('commands')} />
+              <span className="choice-title">Skip: commands only</span>
+              <span className="muted">no model, no cost</span>
+            </label>
+          </div>
+        </fieldset>
+        {mode === 'agent' && (
+          <>
+            <div className="field">
+              <label htmlFor={ids.key}>API key (leave empty to keep the stored one)</label>
+              <input id={ids.key} type="password" autoComplete="off" value={apiKey} onChange={(e) => setApiKey(e.target.value)} />
+            </div>
+            <div className="field-row">
+              <div className="field">
+                <label htmlFor={ids.model}>Model</label>
+                <input id={ids.model} list={ids.models} value={model} spellCheck={false} onChange={(e) => setModel(e.target.value)} />
+                <datalist id={ids.models}>
+                  {MODELS.map((m) => (
+                    <option key={m} value={m} />
+                  ))}
+                </datalist>
+              </div>
+              <div className="field narrow">
+                <label htmlFor={ids.budget}>Monthly budget (USD)</label>
+                <input id={ids.budget} inputMode="decimal" value={budget} aria-describedby={ids.budgetHelp} onChange={(e) => setBudget(e.target.value)} />
+              </div>
+            </div>
+            <p id={ids.budgetHelp} className="hint">
+              The agent stops with a clear message when the month’s spending reaches it.
+            </p>
+          </>
+        )}
+        <div className="actions">
+          <button type="submit" disabled={busy}>
+            {mode === 'agent' ? (busy ? 'Checking…' : 'Save and check the key') : 'Save: commands only'}
+          </button>
+          <button type="button" className="secondary" onClick={next}>
+            {check?.ok ? 'Finish' : 'Skip this step'}
+          </button>
+        </div>
+      </form>
+      {problem && <ProblemText problem={problem} />}
+      {check && <CheckList checks={[check]} label="Model check" />}
+    </div>
+  );
+}

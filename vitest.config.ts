@@ -31,6 +31,8 @@ export default defineConfig({
           include: ['test/renderer/**/*.test.ts'],
           environment: 'node',
           fileParallelism: false,
+          // The window test binds the page to a real core on the testbed (window-harness.ts).
+          globalSetup: ['test/testbed/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },

@@ -1,0 +1,461 @@
+/**
+ * The whole window in Debian's Chromium against the built renderer (CSP in force), its
+ * `window.hpc` bound to a REAL core in this process (window-harness.ts) that talks to the testbed
+ * (real sshd, real SLURM) and the Slack emulator. One researcher's first session, in order:
+ * the setup wizard (host from the SSH config, host key confirmed by fingerprint, partitions; Slack
+ * tokens validated and checked live; commands only), the doctor all green, keyboard-only moves
+ * between screens, a job submitted from the form the template's schema makes, watched to
+ * COMPLETED with its chart and a log line that is HTML staying text, monitors, the activity feed.
+ * A screenshot of each main screen goes to test/artifacts/window-*.png and docs/screenshots/.
+ */
+import fs from 'node:fs';
+import { copyFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { chromium } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { FileConfigStore } from '../../main/core/config/file-config-store.js';
+import { createCore } from '../../main/core/index.js';
+import type { Core } from '../../main/core/index.js';
+import { jobsServiceFactory } from '../../main/core/jobs/jobs-runtime.js';
+import { createLogger } from '../../main/core/log/logger.js';
+import type { Notification, SecretStore } from '../../main/core/ports.js';
+import { Runtime } from '../../main/core/runtime/runtime.js';
+import { SecretRegistry } from '../../main/core/secrets/redact.js';
+import { AgentStore } from '../../main/core/store/agent-store.js';
+import { startSlackEmulator } from '../fakes/slack-emulator.js';
+import type { SlackEmulator } from '../fakes/slack-emulator.js';
+import { TEST_SECRETS } from '../fixtures/test-secrets.js';
+import { makeHome } from '../helpers/temp-home.js';
+import { ScriptedPrompt } from '../helpers/testbed-core.js';
+import { serveDirectory } from './static-server.js';
+import type { StaticServer } from './static-server.js';
+import { bindWindow } from './window-harness.js';
+import type { BoundWindow } from './window-harness.js';
+
+const tb = inject('testbed');
+const root = path.join(import.meta.dirname, '..', '..');
+const rendererDir = path.join(root, 'out', 'renderer');
+const artifactsDir = path.join(root, 'test', 'artifacts');
+const screenshotsDir = path.join(root, 'docs', 'screenshots');
+const HOSTILE = '<img src=x onerror=window.__pwned=1>';
+const RUN = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
+const REMOTE_DIR = `~/hpc-relay-ui-${RUN}`;
+const FILLER_LINES = 3000;
+
+/** The job the test submits through the form: ANSI colours, HTML-looking text, 3000 lines, metrics per epoch. */
+const HOSTILE_PY = `import sys, time
+H = ${JSON.stringify(HOSTILE)}
+print("\\x1b[1;32mtrain.py\\x1b[0m starting " + H, flush=True)
+for i in range(${FILLER_LINES}):
+    print("batch %d \\x1b[2mloss ok\\x1b[0m" % i)
+sys.stdout.flush()
+for epoch in range(1, 6):
+    time.sleep(1)
+    print("epoch=%d train_loss=%.4f val_loss=%.4f val_acc=%.4f" % (epoch, 2.3 / epoch, 2.0 / epoch + 0.1, 0.3 + 0.1 * epoch), flush=True)
+print("\\x1b[31m" + H + "\\x1b[0m", flush=True)
+print("done", flush=True)
+`;
+
+class MemoryKeychain implements SecretStore {
+  readonly values = new Map<string, string>();
+  async get(account: string) {
+    return this.values.get(account) ?? null;
+  }
+  async set(account: string, value: string) {
+    this.values.set(account, value);
+  }
+  async delete(account: string) {
+    return this.values.delete(account);
+  }
+}
+
+let server: StaticServer;
+let browser: Browser;
+let page: Page;
+let core: Core;
+let runtime: Runtime;
+let emu: SlackEmulator;
+let bound: BoundWindow;
+let knownHosts: string;
+const pageProblems: string[] = [];
+const trayNotes: Notification[] = [];
+
+/** A screenshot of the window as a user sees it: from the top, no focus ring left from the test's typing. */
+async function shot(name: string): Promise<void> {
+  await page.evaluate(() => {
+    (document.activeElement as HTMLElement | null)?.blur();
+    window.scrollTo(0, 0);
+  });
+  const file = path.join(artifactsDir, `window-${name}.png`);
+  await page.screenshot({ path: file });
+  await copyFile(file, path.join(screenshotsDir, `${name}.png`));
+}
+
+const activeText = () => page.evaluate(() => document.activeElement?.textContent ?? null);
+const activeTag = () => page.evaluate(() => document.activeElement?.tagName ?? null);
+
+beforeAll(async () => {
+  if (!fs.existsSync(path.join(rendererDir, 'index.html'))) {
+    throw new Error('out/renderer/index.html is missing: build the renderer first with `npx electron-vite build` (npm run test:renderer does).');
+  }
+  await mkdir(artifactsDir, { recursive: true });
+  await mkdir(screenshotsDir, { recursive: true });
+
+  // An SSH config with the testbed under an alias, and a known_hosts that does not know it yet.
+  const home = makeHome('window');
+  const sshDir = path.join(home, 'ssh');
+  fs.mkdirSync(sshDir, { recursive: true });
+  const sshConfig = path.join(sshDir, 'config');
+  knownHosts = path.join(sshDir, 'known_hosts');
+  fs.writeFileSync(sshConfig, `Host *\n  ServerAliveInterval 30\n\nHost hpc-testbed\n  HostName ${tb.host}\n  Port ${tb.port}\n  User ${tb.user}\n  IdentityFile ${tb.identityFile}\n`);
+  fs.writeFileSync(knownHosts, '');
+
+  emu = await startSlackEmulator({ botToken: TEST_SECRETS.slackBot, appToken: TEST_SECRETS.slackApp });
+  const registry = new SecretRegistry();
+  core = createCore({
+    home,
+    configStore: new FileConfigStore(home),
+    keychain: new MemoryKeychain(),
+    keychainError: null,
+    env: {},
+    registry,
+    logger: createLogger({ file: path.join(home, 'logs', 'hpc-relay.log'), registry }),
+    // Background connections never get a yes to an unknown host key: only the wizard's trust adds it.
+    prompt: new ScriptedPrompt(() => null),
+  });
+  core.settings.set('cluster.sshConfigFile', sshConfig);
+  core.settings.set('cluster.knownHostsFile', knownHosts);
+  core.settings.set('slack.apiUrl', emu.apiUrl);
+  // The app's job service (tick + events watcher + notify dispatcher), with a recording tray.
+  runtime = new Runtime(core, [jobsServiceFactory({ channels: () => ({ tray: { notify: async (n) => void trayNotes.push(n) } }) })]);
+  await runtime.start();
+
+  server = await serveDirectory(rendererDir);
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const context = await browser.newContext({ viewport: { width: 1100, height: 720 }, colorScheme: 'light' });
+  page = await context.newPage();
+  page.on('pageerror', (e) => pageProblems.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') pageProblems.push(`console error: ${m.text()}`);
+  });
+  bound = await bindWindow(page, core, runtime);
+  await page.goto(server.url);
+}, 120_000);
+
+afterAll(async () => {
+  bound?.dispose();
+  await browser?.close();
+  await server?.close();
+  if (core?.settings.settings().cluster.host) {
+    await core
+      .cluster()
+      .exec(['sh', '-c', 'rm -rf -- "$HOME/$1"', 'sh', REMOTE_DIR.slice(2)], { timeoutMs: 30_000 })
+      .catch(() => undefined);
+  }
+  await runtime?.stop();
+  await core?.close();
+  await emu?.close();
+}, 60_000);
+
+describe('the window on a real core', () => {
+  it('opens on setup the first time, and the cluster step tests the testbed stage by stage (host key confirmed by fingerprint, partitions shown)', async () => {
+    await expect.poll(() => activeText()).toBe('Setup');
+    const hostRadio = page.getByRole('radio', { name: /hpc-testbed/ });
+    await hostRadio.check();
+    await page.getByLabel('Remote working directory (optional)').fill(REMOTE_DIR);
+    await page.getByRole('button', { name: 'Save and test the connection' }).click();
+
+    const stages = page.getByRole('list', { name: 'Connection test' });
+    const hostKey = stages.locator('[data-stage="hostkey"]');
+    await expect.poll(() => hostKey.getByRole('img').getAttribute('aria-label'), { timeout: 30_000 }).toBe('needs your decision');
+    expect(await stages.locator('[data-stage="dns"]').getByRole('img').getAttribute('aria-label')).toBe('passed');
+    expect(await stages.locator('[data-stage="tcp"] .check-message').textContent()).toMatch(/accepts connections .*SSH-2\.0-OpenSSH/);
+    const fingerprint = (await hostKey.locator('code').textContent()) ?? '';
+    expect(fingerprint).toMatch(/^SHA256:[A-Za-z0-9+/]{43}$/);
+    // Not trusted until the user says so.
+    expect(fs.readFileSync(knownHosts, 'utf8')).toBe('');
+    await hostKey.getByRole('button', { name: 'Trust this host key' }).click();
+
+    await expect.poll(() => page.getByRole('status').textContent(), { timeout: 60_000 }).toBe('The cluster is ready.');
+    for (const stage of ['dns', 'tcp', 'hostkey', 'auth', 'slurm', 'remoteDir', 'tools']) {
+      expect(await stages.locator(`[data-stage="${stage}"]`).getByRole('img').getAttribute('aria-label'), stage).toBe('passed');
+    }
+    expect(fs.readFileSync(knownHosts, 'utf8')).toMatch(new RegExp(`^\\[${tb.host.replace(/\./g, '\\.')}\\]:${tb.port} ssh-`));
+    const partitions = await stages.getByRole('list', { name: 'Partitions' }).getByRole('listitem').allTextContents();
+    expect(partitions.map((p) => p.split(' ')[0])).toEqual(tb.partitions);
+    expect(await stages.locator('[data-stage="auth"] .check-message').textContent()).toBe(`Logged in to ${tb.host}:${tb.port} as ${tb.user}.`);
+    expect(await stages.getByRole('list', { name: 'Tools' }).textContent()).toContain('✓ sbatch');
+    expect(core.settings.settings().cluster.host).toBe('hpc-testbed');
+    await shot('setup');
+  }, 120_000);
+
+  it('the Slack step refuses a wrong token inline, stores the right ones, checks them live against Slack and sends a test message; the model step can be skipped', async () => {
+    await page.getByRole('button', { name: 'Next: Slack' }).click();
+    await page.getByLabel(/^Bot token/).fill('xoxp-not-a-bot-token');
+    await page.getByLabel(/^App-level token/).fill(TEST_SECRETS.slackApp);
+    await page.getByLabel('Allowed Slack users').fill(emu.defaultUserId);
+    await page.getByLabel(/^Home channel/).fill('C0GENERAL01');
+    await page.getByRole('button', { name: 'Save and check' }).click();
+
+    const botField = page.getByLabel(/^Bot token/);
+    await expect.poll(() => botField.getAttribute('aria-invalid')).toBe('true');
+    const errId = (await botField.getAttribute('aria-describedby')) ?? '';
+    expect(await page.locator(`[id="${errId}"]`).textContent()).toContain('must start with "xoxb-"');
+
+    await botField.fill(TEST_SECRETS.slackBot);
+    await page.getByRole('button', { name: 'Send a test message' }).click();
+    const checks = page.getByRole('list', { name: 'Slack checks' });
+    await expect.poll(() => checks.getByRole('listitem').count(), { timeout: 30_000 }).toBe(4);
+    expect(await checks.getByRole('img', { name: 'passed' }).count()).toBe(4);
+    expect(await checks.locator('[data-check-id="slack.events"] .check-message').textContent()).toContain('came back as an event');
+    expect(core.settings.settings().slack).toMatchObject({ enabled: true, allowedUsers: [emu.defaultUserId], homeChannel: 'C0GENERAL01' });
+    expect(await core.secrets.get('slack-bot-token')).toBe(TEST_SECRETS.slackBot);
+    // Secrets go in; nothing sends them back out to the page.
+    expect(await page.content()).not.toContain(TEST_SECRETS.slackBot);
+
+    await page.getByRole('button', { name: 'Next: Model' }).click();
+    await page.getByRole('radio', { name: /Skip: commands only/ }).check();
+    await page.getByRole('button', { name: 'Save: commands only' }).click();
+    await expect.poll(() => activeText()).toBe('Jobs');
+    expect(core.settings.settings().llm.enabled).toBe(false);
+  }, 90_000);
+
+  it('the doctor shows every check green against the testbed and the Slack emulator', async () => {
+    await page.keyboard.press('Alt+2');
+    await expect.poll(() => activeText()).toBe('Doctor');
+    await page.getByRole('button', { name: 'Run checks' }).click();
+    await expect.poll(() => page.getByRole('status').textContent(), { timeout: 60_000 }).toMatch(/^All \d+ checks passed\.$/);
+    const ids = await page.getByRole('list', { name: 'Check results' }).getByRole('listitem').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-check-id')));
+    expect(ids).toEqual(expect.arrayContaining(['settings.valid', 'secrets.keychain', 'secrets.present', 'ssh.connect', 'slurm.sinfo', 'cluster.remoteDir', 'slack.auth', 'slack.scopes', 'slack.socket']));
+    expect(await page.getByRole('img', { name: 'failed' }).count()).toBe(0);
+    await shot('doctor');
+  }, 90_000);
+
+  it('moves between screens with the keyboard only', async () => {
+    const names = ['Setup', 'Doctor', 'Jobs', 'Monitors', 'Activity', 'Settings'];
+    for (const [i, name] of names.entries()) {
+      await page.keyboard.press(`Alt+${i + 1}`);
+      await expect.poll(() => activeText()).toBe(name);
+      expect(await activeTag()).toBe('H2');
+    }
+    // From the screen's heading, back into the menu, two items up, and Enter.
+    await page.keyboard.press('Alt+3');
+    await expect.poll(() => activeText()).toBe('Jobs');
+    await page.keyboard.press('Shift+Tab');
+    expect(await activeText()).toBe('SettingsAlt+6');
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Shift+Tab');
+    expect(await activeText()).toBe('MonitorsAlt+4');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => activeText()).toBe('Monitors');
+    expect(await page.getByRole('button', { name: /^Monitors/ }).getAttribute('aria-current')).toBe('page');
+    // Tab goes on inside the screen.
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.closest('main') !== null)).toBe(true);
+  });
+
+  it('submits a job from the form the template schema makes, watches it reach COMPLETED, charts its metrics and shows HTML-looking log lines as text', async () => {
+    const dir = await core.cluster().remoteDir();
+    const script = `${dir}/train.py`;
+    await core.cluster().writeFile(script, HOSTILE_PY);
+
+    await page.keyboard.press('Alt+3');
+    await expect.poll(() => activeText()).toBe('Jobs');
+    await page.getByRole('button', { name: 'Submit a job…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Submit a job' });
+    await dialog.getByLabel('Template').selectOption('python');
+
+    // Fields come from the schema: a required path, an int with its range, help text, defaults.
+    const scriptField = dialog.getByLabel('script (required)');
+    const cpus = dialog.getByLabel('cpus', { exact: true });
+    expect(await cpus.inputValue()).toBe('1');
+    expect(await dialog.getByText('Expects a whole number from 1 to 256.').count()).toBe(1);
+    await cpus.fill('0');
+    await dialog.getByRole('button', { name: 'Submit' }).click();
+    await expect.poll(() => scriptField.getAttribute('aria-invalid')).toBe('true');
+    expect(await dialog.locator('.field-error').allTextContents()).toEqual([
+      'Parameter "cpus" must be a whole number from 1 to 256; got "0".',
+      'Parameter "script" is required: the Python script to run.',
+    ]);
+    expect(bound.calls.filter((c) => c === 'jobs:submit')).toEqual([]);
+
+    await cpus.fill('1');
+    await scriptField.fill(script);
+    await dialog.getByLabel('partition', { exact: true }).fill(tb.defaultPartition);
+    await dialog.getByRole('button', { name: 'Submit' }).click();
+
+    const heading = page.getByRole('heading', { level: 2, name: /^Job \d+/ });
+    await heading.waitFor({ timeout: 60_000 });
+    const jobId = /^Job (\d+)/.exec((await heading.textContent()) ?? '')?.[1] ?? '';
+    expect(jobId).toMatch(/^\d+$/);
+
+    // The job service's events watcher notices the end; its poll tick is the fallback.
+    const badge = page.locator('.panel-header .badge');
+    const deadline = Date.now() + 150_000;
+    let ticked = Date.now();
+    while ((await badge.textContent()) !== 'COMPLETED') {
+      if (Date.now() > deadline) throw new Error(`job ${jobId} did not complete: ${await badge.textContent()}`);
+      if (Date.now() - ticked > 20_000) {
+        ticked = Date.now();
+        await core.jobs().refresh();
+      }
+      await page.waitForTimeout(500);
+    }
+    expect(core.jobs().store.get(jobId)).toMatchObject({ state: 'COMPLETED', exitCode: 0 });
+
+    // The chart, from the epoch lines of the log.
+    const chart = page.locator('figure[data-series="val_acc"]');
+    await chart.waitFor({ timeout: 30_000 });
+    expect(await chart.locator('path.series-line').getAttribute('d')).toMatch(/^M[\d. ]+(L[\d. ]+){4}$/);
+    expect(await chart.locator('svg title').textContent()).toBe('val_acc: 5 points from step 1 to 5, between 0.4 and 0.8, last 0.8.');
+
+    // The log: the last lines are shown (following the end), as text, ANSI stripped.
+    const log = page.getByRole('log', { name: 'Output' });
+    await expect.poll(() => log.locator('.log-line').last().textContent(), { timeout: 20_000 }).toBe('done');
+    const lines = log.locator('.log-line');
+    expect(await lines.nth((await lines.count()) - 2).textContent()).toBe(HOSTILE);
+    const total = Number(/^([\d,]+) lines/.exec((await page.getByText(/^\d[\d,]* lines/).textContent()) ?? '')?.[1]?.replace(/,/g, ''));
+    expect(total).toBeGreaterThan(FILLER_LINES);
+    // Virtualized: a few dozen rows in the DOM for over 3000 lines.
+    expect(await lines.count()).toBeLessThan(80);
+    await shot('job-detail');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.screenshot({ path: path.join(artifactsDir, 'window-job-detail-dark.png') });
+    await page.emulateMedia({ colorScheme: 'light' });
+    // The first line, after scrolling to the top.
+    await log.evaluate((el) => {
+      el.scrollTop = 0;
+    });
+    await expect.poll(() => log.locator('.log-line').filter({ hasText: 'train.py starting' }).textContent()).toBe(`train.py starting ${HOSTILE}`);
+    expect(await log.locator('.log-line').first().textContent()).toMatch(/^hpc-relay: job \d+ on /);
+    expect(await page.locator('img').count()).toBe(0);
+    expect(await page.evaluate(() => (window as { __pwned?: unknown }).__pwned)).toBeUndefined();
+    expect(await page.evaluate(() => document.body.innerHTML.includes('\u001b'))).toBe(false);
+
+    // The list: state, elapsed, partition, key metric; filters by state and text.
+    await page.getByRole('button', { name: '← All jobs' }).click();
+    const row = page.locator(`tr[data-job-id="${jobId}"]`);
+    await row.waitFor();
+    expect(await row.locator('td').allTextContents()).toEqual([jobId, 'hpc-relay-python', 'COMPLETED', expect.stringMatching(/^\d+s$|^\d+m \d+s$/), tb.defaultPartition, 'val_acc 0.8', tb.nodeName]);
+    await page.getByLabel('State', { exact: true }).selectOption('failed');
+    await expect.poll(() => row.count()).toBe(0);
+    await page.getByLabel('State', { exact: true }).selectOption('done');
+    await page.getByLabel('Search', { exact: true }).fill('python');
+    await expect.poll(() => row.count()).toBe(1);
+    await page.getByLabel('State', { exact: true }).selectOption('all');
+    await page.getByLabel('Search', { exact: true }).fill('');
+    expect(trayNotes.map((n) => n.title)).toContain(`✓ hpc-relay-python (${jobId}) COMPLETED`);
+    expect(pageProblems).toEqual([]);
+  }, 240_000);
+
+  it('opens a job when main asks (a notification click), cancels it after a confirm, and resubmits it with edited memory and partition', async () => {
+    const dir = await core.cluster().remoteDir();
+    await core.cluster().writeFile(`${dir}/sleepy.py`, 'import time\nprint("sleeping", flush=True)\ntime.sleep(600)\n');
+    const sub = await bound.handlers['jobs:submit']('python', { script: `${dir}/sleepy.py`, cpus: 1, mem: '512M', time: '00:05:00', partition: tb.defaultPartition });
+    bound.navigator.go({ view: 'job', jobId: sub.jobId });
+    await expect.poll(() => activeText()).toMatch(new RegExp(`^Job ${sub.jobId}`));
+
+    await page.getByRole('button', { name: 'Cancel job…' }).click();
+    const confirm = page.getByRole('dialog', { name: `Cancel job ${sub.jobId}?` });
+    // Escape keeps it running.
+    await page.keyboard.press('Escape');
+    await expect.poll(() => confirm.count()).toBe(0);
+    expect(bound.calls).not.toContain('jobs:cancel');
+    await page.getByRole('button', { name: 'Cancel job…' }).click();
+    await confirm.getByRole('button', { name: 'Cancel the job' }).click();
+    const badge = page.locator('.panel-header .badge');
+    await expect.poll(() => badge.textContent(), { timeout: 60_000 }).toMatch(/^CANCELLED/);
+    expect(await page.getByRole('button', { name: 'Cancel job…' }).count()).toBe(0);
+
+    const resubmit = page.getByRole('region', { name: 'Resubmit' });
+    expect(await resubmit.getByLabel('Memory').inputValue()).toBe('512M');
+    await resubmit.getByLabel('Memory').fill('1G');
+    await resubmit.getByLabel('Partition').fill('gpu_dev');
+    await resubmit.getByRole('button', { name: 'Resubmit' }).click();
+    await expect.poll(() => activeText(), { timeout: 30_000 }).toMatch(/^Job (\d+)/);
+    const newId = /^Job (\d+)/.exec((await activeText()) ?? '')?.[1] ?? '';
+    expect(newId).not.toBe(sub.jobId);
+    expect(core.jobs().store.get(newId)).toMatchObject({ reqMemBytes: 2 ** 30, partition: 'gpu_dev' });
+    expect(core.jobs().store.submission(core.jobs().store.get(newId)?.submissionId ?? '')?.resubmitOf).toBe(sub.jobId);
+    await core.jobs().cancel(newId);
+
+    await page.keyboard.press('Alt+3');
+    await expect.poll(() => page.locator(`tr[data-job-id="${newId}"] .badge`).textContent(), { timeout: 30_000 }).toMatch(/^CANCELLED/);
+    await shot('jobs');
+    expect(pageProblems).toEqual([]);
+  }, 120_000);
+
+  it('monitors: creates one from schedule text, kind and target, shows its next run, pauses, resumes, removes, and shows the core’s sentence for a bad schedule', async () => {
+    await page.keyboard.press('Alt+4');
+    await expect.poll(() => activeText()).toBe('Monitors');
+    const create = async (schedule: string, kind: string, to: string, name: string) => {
+      await page.getByLabel('Schedule', { exact: true }).fill(schedule);
+      await page.getByLabel('Kind', { exact: true }).selectOption(kind);
+      await page.getByLabel('Goes to', { exact: true }).fill(to);
+      await page.getByLabel('Name (optional)').fill(name);
+      await page.getByRole('button', { name: 'Create monitor' }).click();
+    };
+    await create('every fortnight or so', 'digest', 'slack', 'Bad');
+    const alert = page.locator('.subsection [role="alert"]');
+    await alert.waitFor();
+    expect(await alert.textContent()).toMatch(/every fortnight or so/);
+    expect(await page.getByLabel('Schedule', { exact: true }).getAttribute('aria-invalid')).toBe('true');
+
+    await create('every 30m', 'digest', 'slack', 'Queue digest');
+    const rows = page.getByRole('table', { name: 'Monitors' }).locator('tbody tr');
+    await expect.poll(() => rows.count()).toBe(1);
+    await create('weekdays at 18:00', 'heartbeat', 'tray', 'Evening heartbeat');
+    await expect.poll(() => rows.count()).toBe(2);
+    const digest = rows.filter({ hasText: 'Queue digest' });
+    expect(await digest.textContent()).toContain('every 30 minutes');
+    expect(await digest.locator('td').nth(3).textContent()).toMatch(/\(in \d+ (s|min)\)/);
+    expect(await digest.locator('td').nth(4).textContent()).toBe('not run yet');
+
+    await digest.getByRole('button', { name: 'Pause Queue digest' }).click();
+    await expect.poll(() => digest.locator('td').nth(3).textContent()).toBe('paused');
+    await digest.getByRole('button', { name: 'Resume Queue digest' }).click();
+    await expect.poll(() => digest.locator('td').nth(3).textContent()).toMatch(/in \d+/);
+
+    await create('hourly', 'digest', 'slack', 'Temporary');
+    await expect.poll(() => rows.count()).toBe(3);
+    await rows.filter({ hasText: 'Temporary' }).getByRole('button', { name: 'Remove Temporary' }).click();
+    const confirm = page.getByRole('dialog', { name: /Remove “Temporary”/ });
+    await confirm.getByRole('button', { name: 'Remove', exact: true }).click();
+    await expect.poll(() => rows.count()).toBe(2);
+    await page.getByLabel('Schedule', { exact: true }).fill('');
+    await page.getByLabel('Name (optional)').fill('');
+    expect((await bound.handlers['monitors:list']()).map((m) => m.name)).toEqual(['Queue digest', 'Evening heartbeat']);
+    await shot('monitors');
+  }, 60_000);
+
+  it('activity: notifications, agent actions (HTML in a command stays text) and job state changes, newest first', async () => {
+    // Two agent actions in the audit log, as the agent writes them (no model is set up here).
+    const audit = new AgentStore(core.db(), core.registry);
+    const now = Date.now();
+    audit.audit({ at: now - 60_000, conversationId: 'slack:C0GENERAL01:1', loopId: null, tool: 'submit_job', input: '{"template":"cnn_train","params":{"epochs":2,"lr":0.01}}', output: 'Submitted job 4242.', decision: 'approved', approvedBy: emu.defaultUserId, isError: false });
+    audit.audit({ at: now - 30_000, conversationId: 'slack:C0GENERAL01:1', loopId: null, tool: 'run_command', input: `{"command":"rm -rf ~/runs ${HOSTILE}"}`, output: 'Denied.', decision: 'denied', approvedBy: emu.defaultUserId, isError: false });
+
+    await page.keyboard.press('Alt+5');
+    await expect.poll(() => activeText()).toBe('Activity');
+    const feed = page.getByRole('list', { name: 'Activity' });
+    await expect.poll(() => feed.locator('.feed-agent').count(), { timeout: 10_000 }).toBe(2);
+    expect(await feed.locator('.feed-agent').first().locator('pre').first().textContent()).toBe(`{"command":"rm -rf ~/runs ${HOSTILE}"}`);
+    expect(await feed.locator('.feed-notification').count()).toBeGreaterThanOrEqual(1);
+    expect(await feed.locator('.feed-notification').first().textContent()).toMatch(/Desktop|Slack/);
+    expect(await feed.locator('.feed-job').filter({ hasText: 'COMPLETED' }).count()).toBeGreaterThanOrEqual(1);
+    const times = await feed.locator('time').evaluateAll((ts) => ts.map((t) => Date.parse(t.getAttribute('datetime') ?? '')));
+    expect(times).toEqual([...times].sort((a, b) => b - a));
+    expect(await page.locator('img').count()).toBe(0);
+    expect(await page.evaluate(() => (window as { __pwned?: unknown }).__pwned)).toBeUndefined();
+    await shot('activity');
+
+    await page.getByLabel('Show', { exact: true }).selectOption('agent');
+    await expect.poll(() => feed.getByRole('listitem').count()).toBe(2);
+    expect(pageProblems).toEqual([]);
+  }, 60_000);
+});

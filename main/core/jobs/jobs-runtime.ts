@@ -21,6 +21,9 @@ export interface JobsRuntimeDeps {
   pollMs?: number;
 }
 
+/** Jobs whose files one final metric read covers (a job has 3 to 5 files: log, metrics.csv, summary.json). */
+const FINAL_READ_GROUP = 50;
+
 export interface LiveCheck {
   jobKey: string;
   action: 'cancelled' | 'warned';
@@ -39,9 +42,13 @@ export class JobsRuntime implements Service {
   private timer: { cancel(): void } | null = null;
   private running = false;
   private ticking: Promise<void> | null = null;
+  /** Final metric reads, by job: done or in flight (shared by the end event and the job's Slack report). */
+  private readonly finalReads = new Map<string, Promise<void>>();
+  /** Jobs ended in the same tick or reconcile share one read (see finalMetrics). */
+  private readBatch: { keys: string[]; done: Promise<void> } | null = null;
   private readonly onFinal = (r: FinalizeResult) => {
     this.deps.logger.info('job ended', { job: r.job.jobKey, state: r.job.state, exit: r.job.exitCode, source: r.transition.source, triage: r.decision.action });
-    void this.dispatcher.flush();
+    void this.finalMetrics(r.job.jobKey).finally(() => this.dispatcher.flush());
     if (r.decision.action !== 'none' && r.decision.action !== 'notify') void this.deps.jobs.runTriageActions().catch((e: unknown) => this.deps.logger.warn('triage actions failed', { error: describeError(e) }));
     this.publish();
   };
@@ -49,7 +56,7 @@ export class JobsRuntime implements Service {
 
   constructor(private readonly deps: JobsRuntimeDeps) {
     const { jobs } = deps;
-    this.dispatcher = new NotifyDispatcher(jobs.outbox, deps.channels, deps.clock, deps.logger.child({ component: 'notify' }));
+    this.dispatcher = new NotifyDispatcher(jobs.outbox, this.withFinalMetrics(deps.channels), deps.clock, deps.logger.child({ component: 'notify' }));
     this.watcher = new CompletionWatcher({
       session: deps.session, files: jobs.files, eventsPath: () => jobs.eventsPath(), tracker: jobs.tracker, store: jobs.store, cursors: jobs.metrics, clock: deps.clock,
       logger: deps.logger.child({ component: 'completion-watcher' }),
@@ -153,6 +160,61 @@ export class JobsRuntime implements Service {
       }
     }
     return out;
+  }
+
+  /**
+   * A job's report carries its metrics, but the live read only runs for RUNNING jobs on the poll
+   * tick: a job that ends between two ticks (a short run, or one that writes metrics.csv last)
+   * would be reported with none, and `status` would show no best value. So an app job's files are
+   * read once more when it ends (only the bytes not read yet), before its Slack report goes out.
+   * Jobs that end together share one remote command (in groups of FINAL_READ_GROUP). A failed
+   * read holds nothing back: the report goes out with what the store has, and a later report
+   * of the same job tries again.
+   */
+  finalMetrics(jobKey: string): Promise<void> {
+    const { jobs } = this.deps;
+    const job = jobs.store.get(jobKey);
+    if (!job?.submissionId) return Promise.resolve();
+    const known = this.finalReads.get(jobKey);
+    if (known) return known;
+    if (!this.readBatch) {
+      const batch: { keys: string[]; done: Promise<void> } = { keys: [], done: Promise.resolve() };
+      // The tracker emits every end of one sacct answer in one synchronous loop: read after it.
+      batch.done = Promise.resolve().then(async () => {
+        if (this.readBatch === batch) this.readBatch = null;
+        for (let i = 0; i < batch.keys.length; i += FINAL_READ_GROUP) {
+          const group = batch.keys.slice(i, i + FINAL_READ_GROUP);
+          await jobs.metricsReader.refresh(group).catch((e: unknown) => {
+            this.deps.logger.warn('could not read the metrics of ended jobs', { jobs: group.length, error: describeError(e) });
+            for (const k of group) this.finalReads.delete(k);
+          });
+        }
+      });
+      this.readBatch = batch;
+    }
+    this.readBatch.keys.push(jobKey);
+    const done = this.readBatch.done;
+    // Only an ended job's read is final; a running job's (a NaN warning's report) is read each time.
+    if (job.final) {
+      this.finalReads.set(jobKey, done);
+      if (this.finalReads.size > 1000) this.finalReads.delete(this.finalReads.keys().next().value ?? '');
+    }
+    return done;
+  }
+
+  /** The Slack channel, with the job's final metric read done before its report goes out. */
+  private withFinalMetrics(channels: NotifyChannels): NotifyChannels {
+    const slack = channels.slack;
+    if (!slack) return channels;
+    return {
+      ...channels,
+      slack: {
+        reportJobEnd: async (report) => {
+          await this.finalMetrics(report.jobId);
+          await slack.reportJobEnd(report);
+        },
+      },
+    };
   }
 
   private publish(): void {

@@ -4,6 +4,7 @@
  * then the chart PNG uploaded into the job's thread, which later follow-ups reuse.
  */
 import type { Logger } from '../ports.js';
+import { keyMetric } from '../slurm/metrics-parser.js';
 import type { ChannelResolver } from './channels.js';
 import { bestPoint, renderChartPng } from './chart.js';
 import type { ChartRenderer } from './chart.js';
@@ -51,8 +52,13 @@ function fmt(v: number): string {
 export function reportBlocks(input: JobReportInput): { text: string; blocks: Block[] } {
   const ok = OK_STATES.has(input.state);
   const title = `${stateEmoji(input.state)} *${escapeText(input.name)}* (job ${escapeText(input.jobId)}) ${ok ? 'finished' : 'ended'}: *${escapeText(input.state)}*`;
+  // The headline: the best value of the job's key metric (val_acc, else a loss), wherever it was reached.
+  const key = keyMetric(input.metrics.filter((m) => m.points.length > 0).map((m) => m.name));
+  const keySeries = key ? input.metrics.find((m) => m.name === key.name) : undefined;
+  const keyBest = keySeries ? bestPoint({ ...keySeries, goal: keySeries.goal ?? key?.goal }) : undefined;
   const facts = [
     `Elapsed ${formatDuration(input.elapsedSec)}`,
+    ...(keySeries && keyBest ? [`best ${code(keySeries.name)} ${fmt(keyBest.value)} at ${keySeries.stepLabel ?? 'step'} ${fmt(keyBest.step)}`] : []),
     ...(input.exitCode && input.exitCode !== '0:0' ? [`exit ${escapeText(input.exitCode)}`] : []),
     ...(typeof input.maxRssBytes === 'number' ? [`peak memory ${formatBytes(input.maxRssBytes)}${input.reqMemBytes ? ` of ${formatBytes(input.reqMemBytes)}` : ''}`] : []),
   ];

@@ -15,6 +15,7 @@ import { noAgentReply } from './commands.js';
 import { agentFor } from '../agent/runtime.js';
 import type { Agent } from '../agent/index.js';
 import type { JobEndReportLike, MetricSeries } from './reporter.js';
+import { guessGoal } from './chart.js';
 
 export interface SlackHub {
   readonly gateway: SlackGateway | null;
@@ -35,18 +36,25 @@ function notRunning(): SlackGatewayError {
   });
 }
 
-/** The job's metric curves from the job service's store, one series per name. */
+/**
+ * The job's metric curves from the job service's store, one series per name. summary.json's
+ * numbers are single values (best_val_acc, args.lr, …), not curves: they are left out.
+ */
 export function metricSeriesOf(core: Core, jobId: string): MetricSeries[] {
   const bySeries = new Map<string, Map<string, Array<{ step: number; value: number }>>>();
   for (const p of core.jobs().metrics.series(jobId)) {
+    if (p.source === 'summary') continue;
     const sources = bySeries.get(p.series) ?? new Map<string, Array<{ step: number; value: number }>>();
     const pts = sources.get(p.source) ?? [];
     pts.push({ step: p.step, value: p.value ?? Number.NaN });
     sources.set(p.source, pts);
     bySeries.set(p.series, sources);
   }
+  // The chart has room for six panels: accuracies and losses first, then the rest (timings,
+  // learning rates), each in name order.
+  const rank = (name: string): number => (guessGoal(name) ? 0 : 1);
   // A series written to two places (metrics.csv and the log) is drawn once, from the fuller one.
-  return [...bySeries].sort(([a], [b]) => a.localeCompare(b)).map(([name, sources]) => ({
+  return [...bySeries].sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b)).map(([name, sources]) => ({
     name,
     points: [...sources.values()].sort((a, b) => b.length - a.length)[0] ?? [],
   }));

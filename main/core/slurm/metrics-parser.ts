@@ -121,3 +121,27 @@ export function parseLogMetrics(lines: readonly string[], counters: Map<string, 
   }
   return out;
 }
+
+/**
+ * The one number a job is judged by, in order of preference: validation (or test) accuracy, plain
+ * accuracy, then validation, test or training loss. Status lines and report headlines show its best
+ * value; a job with none of these shows no headline.
+ */
+const KEY_METRICS: ReadonlyArray<{ re: RegExp; goal: 'max' | 'min' }> = [
+  { re: /^val(?:id|idation)?[_.-]?acc(?:uracy)?$/i, goal: 'max' },
+  { re: /^test[_.-]?acc(?:uracy)?$/i, goal: 'max' },
+  { re: /^acc(?:uracy)?$/i, goal: 'max' },
+  { re: /^val(?:id|idation)?[_.-]?loss$/i, goal: 'min' },
+  { re: /^test[_.-]?loss$/i, goal: 'min' },
+  { re: /^(?:train[_.-]?)?loss$/i, goal: 'min' },
+];
+
+/** The key metric among a job's series names (see KEY_METRICS), or null. */
+export function keyMetric(names: Iterable<string>): { name: string; goal: 'max' | 'min' } | null {
+  const list = [...names];
+  for (const k of KEY_METRICS) {
+    const name = list.find((n) => k.re.test(n));
+    if (name !== undefined) return { name, goal: k.goal };
+  }
+  return null;
+}

@@ -10,7 +10,7 @@ import { JobService, type TemplateRenderer } from './job-service.js';
 import { ClusterRemoteFiles, type RemoteFiles } from './remote-files.js';
 
 export { JobService } from './job-service.js';
-export type { JobStats, JobSummary, ResubmitChanges, ScriptSubmission, SubmitResult, TailResult, TemplateRenderer } from './job-service.js';
+export type { BestMetric, JobStats, JobSummary, ResubmitChanges, ScriptSubmission, SubmitResult, TailResult, TemplateRenderer } from './job-service.js';
 
 /** The bundled templates (templates/ in a checkout, `<resources>/templates` when packaged). */
 export function bundledTemplates(base?: string): TemplateRenderer {

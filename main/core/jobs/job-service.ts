@@ -4,6 +4,7 @@ import type { Settings } from '../config/settings-types.js';
 import { RelayError } from '../errors.js';
 import type { Clock, Logger } from '../ports.js';
 import { getOption, hasOption, checkSbatchArgs, parseSbatchParsable, sbatchArgv, sbatchFailure, setOption } from '../slurm/sbatch.js';
+import { keyMetric } from '../slurm/metrics-parser.js';
 import { expandArraySpec, parseDuration, parseJobRef, parseMemory } from '../slurm/slurm-values.js';
 import { buildWrapper, directive } from '../slurm/wrapper-script.js';
 import type { RenderedJob } from '../templates/types.js';
@@ -44,6 +45,14 @@ export interface JobSummary {
   exitCode: string | null;
   adopted: boolean;
   final: boolean;
+  /** The best value so far of the job's key metric (val_acc, else a loss; see keyMetric), when it has one. */
+  best?: BestMetric;
+}
+
+export interface BestMetric {
+  series: string;
+  value: number;
+  step: number;
 }
 
 export interface JobStats {
@@ -281,11 +290,22 @@ export class JobService {
       let sub = j.submissionId ? subs.get(j.submissionId) : null;
       if (j.submissionId && sub === undefined) { sub = this.deps.store.submission(j.submissionId); subs.set(j.submissionId, sub); }
       const where = j.state === 'PENDING' ? j.reason : j.nodeList;
+      const best = j.submissionId ? this.bestMetric(j.jobKey) : null;
       return {
         jobId: j.jobKey, name: j.name, state: j.state, elapsedSec: j.elapsedSec, exitCode: exitText(j), adopted: j.adopted, final: j.final,
         ...(j.partition ? { partition: j.partition } : {}), ...(where ? { where } : {}), ...(sub?.kind === 'template' ? { templateId: sub.source } : {}),
+        ...(best ? { best } : {}),
       };
     });
+  }
+
+  /** The best value of the job's key metric among the metrics read so far; null when it has none. */
+  bestMetric(jobId: string): BestMetric | null {
+    const ext = this.deps.metrics.extremes(jobId);
+    const key = keyMetric(ext.map((e) => e.series));
+    const e = key ? ext.find((x) => x.series === key.name) : undefined;
+    if (!key || !e) return null;
+    return { series: key.name, ...(key.goal === 'max' ? e.max : e.min) };
   }
 
   async stats(jobId: string): Promise<JobStats> {

@@ -80,11 +80,16 @@ export class CommandRunner {
         if (!jobs) return this.unavailable('Job commands');
         const list = await jobs.listJobs();
         if (list.length === 0) return { text: 'No tracked jobs.' };
-        const rows = list.slice(0, MAX_STATUS_ROWS).map((j) => [j.jobId, j.state, formatDuration(j.elapsedSec), clipText(j.name, 40), clipText(j.where ?? '', 40)]);
+        const shown = list.slice(0, MAX_STATUS_ROWS);
+        // The BEST column (the key metric's best value, e.g. `val_acc 0.8731`) only when a job has one.
+        const withBest = shown.some((j) => j.best);
+        const rows = shown.map((j) => [
+          j.jobId, j.state, formatDuration(j.elapsedSec), ...(withBest ? [j.best ? `${clipText(j.best.series, 24)} ${metricText(j.best.value)}` : ''] : []), clipText(j.name, 40), clipText(j.where ?? '', 40),
+        ]);
         const more = list.length > MAX_STATUS_ROWS ? `\n…and ${list.length - MAX_STATUS_ROWS} more.` : '';
         const counts = countStates(list.map((j) => j.state));
         const head = `*${list.length} job${list.length === 1 ? '' : 's'}* (${counts})`;
-        const body = codeBlock(table(['JOB', 'STATE', 'ELAPSED', 'NAME', 'WHERE'], rows));
+        const body = codeBlock(table(['JOB', 'STATE', 'ELAPSED', ...(withBest ? ['BEST'] : []), 'NAME', 'WHERE'], rows));
         return { text: `${head}\n${body}${more}` };
       }
       case 'tail': {
@@ -160,6 +165,11 @@ export class CommandRunner {
       }
     }
   }
+}
+
+/** A metric value in five significant digits (0.87312, 2.3041, 1234.6). */
+export function metricText(v: number): string {
+  return String(Number(v.toPrecision(5)));
 }
 
 function countStates(states: string[]): string {

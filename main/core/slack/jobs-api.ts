@@ -18,6 +18,8 @@ export interface JobSummary {
   where?: string;
   /** The template it came from, when the relay submitted it. */
   templateId?: string;
+  /** The best value so far of its key metric (val_acc, else a loss), when its metrics have one. */
+  best?: { series: string; value: number; step: number };
 }
 
 export interface TailResult {

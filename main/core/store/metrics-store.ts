@@ -28,6 +28,21 @@ export class MetricsStore {
     return rows;
   }
 
+  /**
+   * The lowest and highest finite value of each of a job's curves (summary.json's scalars left
+   * out), with the step each was reached at: what a status line needs, without reading every point.
+   */
+  extremes(jobKey: string): Array<{ series: string; min: { step: number; value: number }; max: { step: number; value: number } }> {
+    // SQLite takes a bare column (step) from the row that MIN()/MAX() picked.
+    const q = (fn: 'MIN' | 'MAX') => this.db.prepare(`SELECT series, step, ${fn}(value) AS value FROM metrics WHERE job_key = ? AND source != 'summary' AND value IS NOT NULL GROUP BY series ORDER BY series`)
+      .all(jobKey) as Array<{ series: string; step: number; value: number }>;
+    const max = new Map(q('MAX').map((r) => [r.series, { step: r.step, value: r.value }]));
+    return q('MIN').flatMap((r) => {
+      const hi = max.get(r.series);
+      return hi ? [{ series: r.series, min: { step: r.step, value: r.value }, max: hi }] : [];
+    });
+  }
+
   cursor(jobKey: string, path: string): FileCursor {
     return this.findCursor(jobKey, path) ?? { offset: 0, state: { partial: '' } };
   }

@@ -71,13 +71,19 @@ function normalizeQuotes(text: string): string {
   return text.replace(/[\u201C\u201D\u201E\u201F\u2033]/g, '"').replace(/[\u2018\u2019\u201A\u201B\u2032]/g, "'");
 }
 
-/** Line breaks and other control characters (a tab is whitespace). */
+/** The bidirectional embeddings, overrides and isolates: text after them reads in another order than it is. */
+const BIDI_CONTROL = /[\u202a-\u202e\u2066-\u2069]/u;
+
+/**
+ * Line breaks and other control characters (a tab is whitespace), and the bidi controls: echoed
+ * back in an answer, one would flip the rest of that line (templates refuse them in values too).
+ */
 function hasControl(text: string): boolean {
   for (const ch of text) {
     const c = ch.codePointAt(0) ?? 0;
     if ((c < 0x20 && c !== 0x09) || (c >= 0x7f && c <= 0x9f) || c === 0x2028 || c === 0x2029) return true;
   }
-  return false;
+  return BIDI_CONTROL.test(text);
 }
 
 /**

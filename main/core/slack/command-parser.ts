@@ -131,9 +131,12 @@ function jobIdError(word: string | undefined, usage: string): string {
   return `\`${clip(word)}\` is not a SLURM job id (digits, or 1234_5 for an array task); usage: \`${usage}\`.`;
 }
 
+/** Characters that show as nothing: echoed as `\u200b`, so `tail\u200b` is not answered as if it said `tail`. */
+const INVISIBLE = /[\u00ad\u180e\u200b-\u200f\u2060-\u2064\ufeff]/gu;
+
 /** Short and safe to echo inside backticks. */
 function clip(word: string): string {
-  const w = word.replace(/`/g, "'");
+  const w = word.replace(/`/g, "'").replace(INVISIBLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return w.length > 40 ? `${w.slice(0, 40)}…` : w;
 }
 

@@ -142,7 +142,9 @@ function clip(word: string): string {
 
 /** `k=v` words → a map; keys are identifiers, values anything (`=` included) up to 1000 characters. */
 export function parseParams(words: readonly string[]): { params: Record<string, string> } | { error: string } {
-  const params: Record<string, string> = {};
+  // No prototype: `__proto__=x` is a parameter like any other (the template then says it has none),
+  // not an assignment that silently drops it.
+  const params = Object.create(null) as Record<string, string>;
   for (const w of words) {
     const eq = w.indexOf('=');
     if (eq <= 0) return { error: `Expected key=value, got \`${clip(w)}\` (quote values with spaces: key="a b").` };

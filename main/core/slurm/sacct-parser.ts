@@ -1,5 +1,5 @@
 import { RelayError } from '../errors.js';
-import { normalizeState, parseDuration, parseJobId, parseMemory, type JobRef } from './slurm-values.js';
+import { normalizeState, parseDuration, parseJobId, parseMemory, quoted, type JobRef } from './slurm-values.js';
 
 /** The accounting fields HPC Relay reads; sacct is the source of truth for how a job ended. */
 export const SACCT_FIELDS = ['JobID', 'JobName', 'State', 'ExitCode', 'Elapsed', 'MaxRSS', 'ReqMem', 'Timelimit', 'NodeList', 'Start', 'End'] as const;
@@ -60,7 +60,7 @@ export interface SacctRange extends SacctBase {
 export type SacctRecord = SacctJob | SacctRange;
 
 function parseError(lineNo: number, line: string, why: string): RelayError {
-  return new RelayError('SLURM_PARSE', `sacct printed line ${lineNo} that HPC Relay cannot read (${why}): ${JSON.stringify(line.slice(0, 160))}.`, {
+  return new RelayError('SLURM_PARSE', `sacct printed line ${lineNo} that HPC Relay cannot read (${why}): ${quoted(line, 160)}.`, {
     fix: 'Check that `sacct` works on the login node (accounting may be off: ask your admins); report this line if it does.',
   });
 }
@@ -98,13 +98,13 @@ export function parseSacct(stdout: string): SacctRecord[] {
     const dot = idText.indexOf('.');
     const jobPart = dot === -1 ? idText : idText.slice(0, dot);
     const parsed = parseJobId(jobPart);
-    if (!parsed) throw parseError(i + 1, line, `"${idText}" is not a job id`);
+    if (!parsed) throw parseError(i + 1, line, `${quoted(idText)} is not a job id`);
     const exit = exitPair(exitText);
-    if (!exit) throw parseError(i + 1, line, `"${exitText}" is not an exit code`);
+    if (!exit) throw parseError(i + 1, line, `${quoted(exitText)} is not an exit code`);
     const { state, by } = normalizeState(stateText);
-    if (!/^[A-Z_]+$/.test(state)) throw parseError(i + 1, line, `"${stateText}" is not a job state`);
+    if (!/^[A-Z_]+$/.test(state)) throw parseError(i + 1, line, `${quoted(stateText)} is not a job state`);
     const rss = maxRss.trim() ? parseMemory(maxRss, 'B') : null;
-    if (maxRss.trim() && rss === null) throw parseError(i + 1, line, `"${maxRss}" is not a memory size`);
+    if (maxRss.trim() && rss === null) throw parseError(i + 1, line, `${quoted(maxRss)} is not a memory size`);
 
     const key = parsed.kind === 'single' ? parsed.ref.key : `${parsed.baseId}_[${parsed.spec}]`;
     if (dot !== -1) {

@@ -89,6 +89,17 @@ export function humanBytes(bytes: number): string {
   return `${Math.round(bytes / 1024)} KB`;
 }
 
+/**
+ * A value from the scheduler's output, quoted for an error message: JSON-escaped (so NUL bytes,
+ * ANSI escapes and line breaks show as \u0000, \u001b, \n), bidi controls escaped too (they would
+ * flip the rest of the message), cut at `max` characters.
+ */
+export function quoted(text: string, max = 60): string {
+  const chars = [...text];
+  const cut = chars.length > max ? `${chars.slice(0, max).join('')}…` : text;
+  return JSON.stringify(cut).replace(/[\u202a-\u202e\u2066-\u2069]/gu, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+}
+
 /** One tracked unit: a plain job (`123`) or one array task (`123_4`). */
 export interface JobRef {
   /** `123` or `123_4`: what squeue prints, what the user types, the store's key. */

@@ -1,5 +1,5 @@
 import { RelayError } from '../errors.js';
-import { normalizeState, parseDuration, parseJobId, type JobRef } from './slurm-values.js';
+import { normalizeState, parseDuration, parseJobId, quoted, type JobRef } from './slurm-values.js';
 
 /**
  * One `squeue --me` for all of the user's jobs, one line per job or array task (`--array` expands
@@ -22,7 +22,7 @@ export interface SqueueRow extends JobRef {
 }
 
 function parseError(lineNo: number, line: string, why: string): RelayError {
-  return new RelayError('SLURM_PARSE', `squeue printed line ${lineNo} that HPC Relay cannot read (${why}): ${JSON.stringify(line.slice(0, 160))}.`, {
+  return new RelayError('SLURM_PARSE', `squeue printed line ${lineNo} that HPC Relay cannot read (${why}): ${quoted(line, 160)}.`, {
     fix: 'Check that `squeue --me` works on the login node; report this line if it does.',
   });
 }
@@ -43,10 +43,10 @@ export function parseSqueue(stdout: string): SqueueRow[] {
     const [id, ...nameParts] = f.slice(0, f.length - (n - 2));
     const [state, reason, elapsed, limit, partition, nodes] = tail as [string, string, string, string, string, string];
     const parsed = parseJobId(id ?? '');
-    if (!parsed) throw parseError(i + 1, line, `"${id}" is not a job id`);
+    if (!parsed) throw parseError(i + 1, line, `${quoted(id ?? '')} is not a job id`);
     if (parsed.kind === 'range') throw parseError(i + 1, line, 'a folded array range: squeue ran without --array');
-    if (!/^[A-Z_]+$/.test(state)) throw parseError(i + 1, line, `"${state}" is not a job state`);
-    if (!/^\d+$/.test(nodes)) throw parseError(i + 1, line, `"${nodes}" is not a node count`);
+    if (!/^[A-Z_]+$/.test(state)) throw parseError(i + 1, line, `${quoted(state)} is not a job state`);
+    if (!/^\d+$/.test(nodes)) throw parseError(i + 1, line, `${quoted(nodes)} is not a node count`);
     rows.push({
       ...parsed.ref,
       name: nameParts.join('|'),

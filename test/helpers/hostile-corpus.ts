@@ -164,5 +164,16 @@ export function fillAll(values: Record<string, string>, markerDir: string, id: s
   return Object.fromEntries(Object.entries(values).map(([k, v]) => [fill(k, { MARKER: path.join(markerDir, id) }), fill(v, { MARKER: path.join(markerDir, id) })]));
 }
 
+/** A parameter case's raw values, generated and with `{{MARKER}}` filled (keys too); `__proto__` stays an own key. */
+export function rawParams(c: ParamCase, markerDir: string): Record<string, string> {
+  const marker = { MARKER: path.join(markerDir, c.id) };
+  return Object.fromEntries(Object.entries(c.params).map(([k, v]) => [fill(k, marker), fill(textOf(v), marker)]));
+}
+
+/** The script arguments an accepted parameter case must produce, in order. */
+export function expectedArgs(c: ParamCase, markerDir: string): string[] {
+  return (c.args ?? []).map((a) => fill(textOf(a), { MARKER: path.join(markerDir, c.id) }));
+}
+
 /** Slack's broadcast mentions, which no answer may carry unescaped. */
 export const CHANNEL_PING = /<!(?:channel|here|everyone)\b/;

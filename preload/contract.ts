@@ -119,6 +119,17 @@ export const sshHostSchema = z.object({
   proxyJump: z.string().nullable(),
 });
 
+/**
+ * The host the wizard is about to save, for the test's first stages (DNS, TCP, host key): they
+ * run before cluster.host is set, so nothing connects in the background to a host whose key the
+ * user has not seen yet. User and port left out mean: from the SSH config, else the defaults.
+ */
+export const clusterCandidateSchema = z.strictObject({
+  host: z.string().min(1).max(255),
+  user: z.string().min(1).max(64).optional(),
+  port: z.number().int().min(1).max(65535).optional(),
+});
+
 /** The connection test's stages, run one call each so the window shows them as they happen. */
 export const connectionStageSchema = z.enum(['dns', 'tcp', 'hostkey', 'auth', 'slurm', 'remoteDir', 'tools']);
 
@@ -300,10 +311,18 @@ export const invokeContract = {
   'secrets:delete': { method: 'secretsDelete', audience: 'window', args: z.tuple([secretNameArg]), result: z.array(secretStatusSchema) },
   /** Host aliases from cluster.sshConfigFile, for the wizard's list. */
   'cluster:hosts': { method: 'clusterHosts', audience: 'window', args: z.tuple([]), result: z.array(sshHostSchema) },
-  /** One stage of the live connection test against the current cluster.* settings. */
-  'cluster:test': { method: 'clusterTest', audience: 'window', args: z.tuple([connectionStageSchema]), result: stageResultSchema },
+  /**
+   * One stage of the live connection test: against the candidate host when given (DNS, TCP and
+   * host key only), else against the cluster.* settings (login and everything after it).
+   */
+  'cluster:test': { method: 'clusterTest', audience: 'window', args: z.tuple([connectionStageSchema, clusterCandidateSchema.nullable()]), result: stageResultSchema },
   /** Adds the server's host key to known_hosts, only if it still has the fingerprint the user confirmed. */
-  'cluster:trustHostKey': { method: 'clusterTrustHostKey', audience: 'window', args: z.tuple([z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/)]), result: stageResultSchema },
+  'cluster:trustHostKey': {
+    method: 'clusterTrustHostKey',
+    audience: 'window',
+    args: z.tuple([z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/), clusterCandidateSchema.nullable()]),
+    result: stageResultSchema,
+  },
   /** The Slack app manifest (JSON) to create the app from. */
   'slack:manifest': { method: 'slackManifest', audience: 'window', args: z.tuple([]), result: z.string() },
   /** The Slack checks (token, scopes, Socket Mode; with `events`, a test message that must come back as an event). */
@@ -378,6 +397,7 @@ export type SecretStatusView = z.output<typeof secretStatusSchema>;
 export type PromptQuestion = z.output<typeof promptQuestionSchema>;
 export type SshHost = z.output<typeof sshHostSchema>;
 export type ConnectionStage = z.output<typeof connectionStageSchema>;
+export type ClusterCandidate = z.output<typeof clusterCandidateSchema>;
 export type StageResult = z.output<typeof stageResultSchema>;
 export type HostKeyView = z.output<typeof hostKeySchema>;
 export type JobSummaryView = z.output<typeof jobSummarySchema>;

@@ -2,7 +2,8 @@
  * The setup wizard's channels over the core: the SSH config's hosts, the staged connection test
  * and host-key trust, the Slack manifest and checks, and the model check. No Electron here.
  */
-import type { ChannelsFor, DoctorCheck } from '../../preload/contract.js';
+import type { ChannelsFor, ClusterCandidate, DoctorCheck } from '../../preload/contract.js';
+import { validateSetting } from '../core/config/settings.js';
 import type { Core } from '../core/index.js';
 import { runDoctor } from '../core/doctor/doctor.js';
 import { ConnectionTest } from '../core/setup/connection-test.js';
@@ -26,8 +27,8 @@ function connectionTest(core: Core): ConnectionTest {
 export function setupHandlers({ core }: SetupHandlerDeps): SetupHandlers {
   return {
     'cluster:hosts': async () => listSshHosts((await core()).settings.settings().cluster.sshConfigFile),
-    'cluster:test': async (stage) => connectionTest(await core()).run(stage),
-    'cluster:trustHostKey': async (fingerprint) => connectionTest(await core()).trustHostKey(fingerprint),
+    'cluster:test': async (stage, candidate) => connectionTest(await core()).run(stage, checkedCandidate(candidate)),
+    'cluster:trustHostKey': async (fingerprint, candidate) => connectionTest(await core()).trustHostKey(fingerprint, checkedCandidate(candidate)),
     'slack:manifest': () => `${JSON.stringify(slackAppManifest(), null, 2)}\n`,
     'slack:check': async ({ events }) => {
       const c = await core();
@@ -41,6 +42,15 @@ export function setupHandlers({ core }: SetupHandlerDeps): SetupHandlers {
       return { id: 'model.key', title: 'Model API key', ok: r.ok, message: r.message, fix: r.ok ? null : r.fix };
     },
   };
+}
+
+/** A candidate host must be what the settings would accept (the same coded errors as saving it). */
+function checkedCandidate(c: ClusterCandidate | null): ClusterCandidate | null {
+  if (!c) return null;
+  validateSetting('cluster.host', c.host);
+  if (c.user !== undefined) validateSetting('cluster.user', c.user);
+  if (c.port !== undefined) validateSetting('cluster.port', c.port);
+  return c;
 }
 
 function checkView({ id, title, ok, message, fix }: DoctorCheck & { title: string }): DoctorCheck {

@@ -168,7 +168,7 @@ describe('the window on a real core', () => {
     const hostRadio = page.getByRole('radio', { name: /hpc-testbed/ });
     await hostRadio.check();
     await page.getByLabel('Remote working directory (optional)').fill(REMOTE_DIR);
-    await page.getByRole('button', { name: 'Save and test the connection' }).click();
+    await page.getByRole('button', { name: 'Test and save' }).click();
 
     const stages = page.getByRole('list', { name: 'Connection test' });
     const hostKey = stages.locator('[data-stage="hostkey"]');
@@ -177,8 +177,10 @@ describe('the window on a real core', () => {
     expect(await stages.locator('[data-stage="tcp"] .check-message').textContent()).toMatch(/accepts connections .*SSH-2\.0-OpenSSH/);
     const fingerprint = (await hostKey.locator('code').textContent()) ?? '';
     expect(fingerprint).toMatch(/^SHA256:[A-Za-z0-9+/]{43}$/);
-    // Not trusted until the user says so.
+    // Not trusted until the user says so, and not saved either: nothing connects to it in the background yet.
     expect(fs.readFileSync(knownHosts, 'utf8')).toBe('');
+    expect(core.settings.settings().cluster.host).toBeUndefined();
+    expect(runtime.running()).toEqual([]);
     await hostKey.getByRole('button', { name: 'Trust this host key' }).click();
 
     await expect.poll(() => page.getByRole('status').textContent(), { timeout: 60_000 }).toBe('The cluster is ready.');
@@ -191,6 +193,8 @@ describe('the window on a real core', () => {
     expect(await stages.locator('[data-stage="auth"] .check-message').textContent()).toBe(`Logged in to ${tb.host}:${tb.port} as ${tb.user}.`);
     expect(await stages.getByRole('list', { name: 'Tools' }).textContent()).toContain('✓ sbatch');
     expect(core.settings.settings().cluster.host).toBe('hpc-testbed');
+    // Saved: the app's job service runs now (the runtime heard the change).
+    await expect.poll(() => runtime.running()).toEqual(['jobs']);
     await shot('setup');
   }, 120_000);
 

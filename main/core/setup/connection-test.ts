@@ -58,6 +58,16 @@ export interface StageResult {
   tools?: ToolInfo[];
 }
 
+/** The host the user is about to save (see run()): replaces cluster.host, .user and .port. */
+export interface ClusterCandidate {
+  host: string;
+  user?: string | undefined;
+  port?: number | undefined;
+}
+
+/** Stages that may run against a candidate: they need no login, so no session is made for it. */
+const CANDIDATE_STAGES: ReadonlySet<ConnectionStage> = new Set(['dns', 'tcp', 'hostkey']);
+
 export interface ConnectionTestDeps {
   cluster: () => Settings['cluster'];
   service: () => ClusterService;
@@ -91,11 +101,25 @@ export class ConnectionTest {
     this.timeoutMs = deps.timeoutMs ?? 15_000;
   }
 
+  private candidate: ClusterCandidate | null = null;
+
   private target(): SshTarget {
-    return resolveSshTarget(this.deps.cluster());
+    const c = this.candidate;
+    if (!c) return resolveSshTarget(this.deps.cluster());
+    const { user: _user, port: _port, ...rest } = this.deps.cluster();
+    return resolveSshTarget({ ...rest, host: c.host, ...(c.user ? { user: c.user } : {}), ...(c.port ? { port: c.port } : {}) });
   }
 
-  async run(stage: ConnectionStage): Promise<StageResult> {
+  /**
+   * One stage. DNS, TCP and the host key may run against `candidate` (what the wizard is about to
+   * save), so nothing connects in the background to a host whose key the user has not seen yet;
+   * login and what follows run against the settings, through the core's one SSH session.
+   */
+  async run(stage: ConnectionStage, candidate: ClusterCandidate | null = null): Promise<StageResult> {
+    if (candidate && !CANDIDATE_STAGES.has(stage)) {
+      return { stage, status: 'failed', message: `The ${stage} stage runs against the saved settings, not a candidate host.`, fix: 'Save the host, then run it.' };
+    }
+    this.candidate = candidate;
     try {
       switch (stage) {
         case 'dns': return await this.dns();
@@ -230,7 +254,8 @@ export class ConnectionTest {
    * Adds the server's key to known_hosts, but only if it still has the fingerprint the user
    * confirmed: a key that changed between showing and trusting is refused.
    */
-  async trustHostKey(fingerprint: string): Promise<StageResult> {
+  async trustHostKey(fingerprint: string, candidate: ClusterCandidate | null = null): Promise<StageResult> {
+    this.candidate = candidate;
     try {
       const { info, blob } = await this.inspectKey();
       if (info.fingerprint !== fingerprint) {

@@ -1,5 +1,5 @@
 import { useEffect, useId, useState } from 'react';
-import type { ConnectionStage, StageResult } from '../../../../preload/contract';
+import type { ClusterCandidate, ConnectionStage, StageResult } from '../../../../preload/contract';
 import { call, hpc } from '../../api';
 import { problemOf, usePolled } from '../../lib/hooks';
 import type { Problem } from '../../lib/hooks';
@@ -62,16 +62,29 @@ export function ClusterStep({ next, changed }: StepProps) {
   const hostField = typedHost ?? (configuredHost && !aliases.includes(configuredHost) ? configuredHost : '');
   const hostToUse = isOther ? hostField.trim() : (selected ?? '');
 
-  async function save(): Promise<boolean> {
-    setProblem(null);
+  /** What the first stages test before anything is saved (see cluster:test). */
+  function candidate(): ClusterCandidate | null {
     if (!hostToUse) {
       setProblem({ message: 'Pick a host from your SSH config or type a host name first.', fix: null });
-      return false;
+      return null;
     }
+    const port = isOther && typed.port.trim() ? Number(typed.port.trim()) : undefined;
+    if (port !== undefined && !(Number.isInteger(port) && port >= 1 && port <= 65535)) {
+      setProblem({ message: `"${typed.port.trim()}" is not a port number.`, fix: 'Use a number from 1 to 65535, or leave it empty for the SSH config’s (else 22).' });
+      return null;
+    }
+    return { host: hostToUse, ...(isOther && typed.user.trim() ? { user: typed.user.trim() } : {}), ...(port !== undefined ? { port } : {}) };
+  }
+
+  /** Saves the host (only once its key is trusted): from here on the app connects to it. */
+  async function save(c: ClusterCandidate): Promise<boolean> {
     try {
-      await call(hpc().settingsSet('cluster.host', hostToUse));
-      if (isOther && typed.user.trim()) await call(hpc().settingsSet('cluster.user', typed.user.trim()));
-      if (isOther && typed.port.trim()) await call(hpc().settingsSet('cluster.port', Number(typed.port.trim())));
+      await call(hpc().settingsSet('cluster.host', c.host));
+      // The form is the whole truth: what is not typed comes from the SSH config again.
+      if (c.user) await call(hpc().settingsSet('cluster.user', c.user));
+      else await call(hpc().settingsUnset('cluster.user'));
+      if (c.port) await call(hpc().settingsSet('cluster.port', c.port));
+      else await call(hpc().settingsUnset('cluster.port'));
       if (remoteDir.trim()) await call(hpc().settingsSet('cluster.remoteDir', remoteDir.trim()));
       else await call(hpc().settingsUnset('cluster.remoteDir'));
       changed();
@@ -82,7 +95,11 @@ export function ClusterStep({ next, changed }: StepProps) {
     }
   }
 
-  async function runFrom(first: ConnectionStage, base?: Record<ConnectionStage, StageState>): Promise<void> {
+  /**
+   * Runs the stages from `first`: DNS, TCP and the host key against the unsaved candidate; then,
+   * with the key trusted, the host is saved and login and the rest run through the core's session.
+   */
+  async function runFrom(first: ConnectionStage, c: ClusterCandidate, base?: Record<ConnectionStage, StageState>): Promise<void> {
     setTesting(true);
     const start = STAGES.findIndex((s) => s.id === first);
     let state: Record<ConnectionStage, StageState> =
@@ -93,8 +110,10 @@ export function ClusterStep({ next, changed }: StepProps) {
     };
     try {
       for (const { id } of STAGES.slice(start)) {
+        const beforeSave = id === 'dns' || id === 'tcp' || id === 'hostkey';
+        if (id === 'auth' && !(await save(c))) break;
         put(id, { kind: 'running' });
-        const result = await call(hpc().clusterTest(id));
+        const result = await call(hpc().clusterTest(id, beforeSave ? c : null));
         put(id, { kind: 'done', result });
         if (result.status === 'failed' || result.status === 'confirm') break;
       }
@@ -106,17 +125,20 @@ export function ClusterStep({ next, changed }: StepProps) {
   }
 
   async function saveAndTest(): Promise<void> {
-    if (await save()) await runFrom('dns');
+    setProblem(null);
+    const c = candidate();
+    if (c) await runFrom('dns', c);
   }
 
   async function trust(fingerprint: string): Promise<void> {
-    if (!stages) return;
+    const c = candidate();
+    if (!stages || !c) return;
     setTrusting(true);
     try {
-      const result = await call(hpc().clusterTrustHostKey(fingerprint));
+      const result = await call(hpc().clusterTrustHostKey(fingerprint, c));
       const base = { ...stages, hostkey: { kind: 'done', result } as StageState };
       setStages(base);
-      if (result.status === 'ok') await runFrom('auth', base);
+      if (result.status === 'ok') await runFrom('auth', c, base);
     } catch (e) {
       setProblem(problemOf(e));
     } finally {
@@ -193,7 +215,7 @@ export function ClusterStep({ next, changed }: StepProps) {
             </div>
             <div className="actions">
               <button type="submit" disabled={testing}>
-                {testing ? 'Testing…' : 'Save and test the connection'}
+                {testing ? 'Testing…' : 'Test and save'}
               </button>
               <button type="button" className="secondary" onClick={next}>
                 {allOk ? 'Next: Slack' : 'Skip this step'}

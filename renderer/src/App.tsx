@@ -98,7 +98,10 @@ export function App() {
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (!e.altKey || e.ctrlKey || e.metaKey) return;
-      const i = Number(e.key) - 1;
+      // The key's place, not its character: Option+1 types "¡" on a Mac keyboard.
+      const digit = /^Digit([1-9])$/.exec(e.code)?.[1];
+      if (!digit) return;
+      const i = Number(digit) - 1;
       const screen = SCREENS[i];
       if (!screen) return;
       e.preventDefault();

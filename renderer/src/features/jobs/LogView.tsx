@@ -1,5 +1,5 @@
 import { useEffect, useId, useLayoutEffect, useRef, useState } from 'react';
-import { call, hpc } from '../../api';
+import { HpcError, call, hpc } from '../../api';
 import { appendOutput, stripAnsi } from '../../lib/ansi';
 import { problemOf } from '../../lib/hooks';
 import type { Problem } from '../../lib/hooks';
@@ -88,6 +88,11 @@ export function LogView({ jobId, live }: { jobId: string; live: boolean }) {
         }
       } catch (e) {
         if (!stopped) setProblem(problemOf(e));
+        // A job HPC Relay did not submit has no known output file: asking again will not help.
+        if (e instanceof HpcError && e.code === 'JOB_ACTION_REFUSED') {
+          reading = false;
+          return;
+        }
       }
       reading = false;
       if (stopped) return;

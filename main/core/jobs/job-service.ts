@@ -392,7 +392,9 @@ export class JobService {
     if (!r || r.size === null) return { jobId: j.jobKey, lines: [], path, truncated: false };
     const all = r.data.toString('utf8').split('\n');
     if (all.at(-1) === '') all.pop();
-    if (r.start > 0) all.shift();
+    // The first line was cut by the byte cap: leave that fragment out, unless it is all there is
+    // (one line longer than the cap, such as a 10 MB line: its newest part beats "no output yet").
+    if (r.start > 0 && all.length > 1) all.shift();
     const out = lines > 0 ? all.slice(-lines) : [];
     return { jobId: j.jobKey, lines: out, path, truncated: r.start > 0 || out.length < all.length };
   }

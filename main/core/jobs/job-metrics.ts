@@ -1,7 +1,7 @@
 import type { Clock } from '../ports.js';
 import { completeLines, isNonFinite, parseLogMetrics, parseMetricsCsv, parseSummaryJson, type MetricPoint } from '../slurm/metrics-parser.js';
 import type { JobRow, JobStore } from '../store/job-store.js';
-import type { MetricsStore } from '../store/metrics-store.js';
+import type { FileCursor, MetricsStore } from '../store/metrics-store.js';
 import { logPaths } from './job-tracker.js';
 import type { RemoteFiles } from './remote-files.js';
 
@@ -30,6 +30,12 @@ interface Source {
 
 /** Bytes read per file per refresh: a long backlog is read over several refreshes. */
 const CHUNK = 256 * 1024;
+/**
+ * No metrics line is longer: an unterminated line past this (a 10 MB line, a progress bar redrawn
+ * with carriage returns for a whole epoch) is dropped and skipped up to its newline, not carried
+ * from read to read (and stored with the cursor) until it ends.
+ */
+const MAX_PARTIAL_LINE = 64 * 1024;
 
 /**
  * Metric series from a job's files, read incrementally: the log and metrics.csv from where the
@@ -73,16 +79,25 @@ export class JobMetrics {
       }
       const cur = metrics.cursor(src.job.jobKey, src.path);
       // The file was replaced (shorter than what was read): start over.
-      const state = r.start < cur.offset ? { partial: '' } : cur.state;
-      const { lines, carry } = completeLines(state.partial, r.data.toString('utf8'));
+      const state: FileCursor['state'] = r.start < cur.offset ? { partial: '' } : cur.state;
+      const read = completeLines(state.partial, r.data.toString('utf8'));
+      // The end of a line dropped as too long is no line of its own.
+      const lines = state.skipLine ? read.lines.slice(1) : read.lines;
+      let skipLine = state.skipLine === true && read.lines.length === 0;
+      let carry = read.carry;
+      if (carry.length > MAX_PARTIAL_LINE) {
+        carry = '';
+        skipLine = true;
+      }
+      const line = { partial: carry, ...(skipLine ? { skipLine } : {}) };
       if (src.kind === 'csv') {
         const parsed = parseMetricsCsv(lines, state.header ?? null);
         points = parsed.points;
-        metrics.setCursor(src.job.jobKey, src.path, { offset: r.start + r.data.length, state: { partial: carry, header: parsed.header } });
+        metrics.setCursor(src.job.jobKey, src.path, { offset: r.start + r.data.length, state: { ...line, header: parsed.header } });
       } else {
         const counters = new Map(Object.entries(state.counters ?? {}));
         points = parseLogMetrics(lines, counters);
-        metrics.setCursor(src.job.jobKey, src.path, { offset: r.start + r.data.length, state: { partial: carry, counters: Object.fromEntries(counters) } });
+        metrics.setCursor(src.job.jobKey, src.path, { offset: r.start + r.data.length, state: { ...line, counters: Object.fromEntries(counters) } });
       }
       metrics.add(src.job.jobKey, src.kind, points, clock.now());
       acc.added += points.length;

@@ -3,8 +3,11 @@ import type { Db } from './database.js';
 
 export interface FileCursor {
   offset: number;
-  /** The partial last line (and, for CSV, the header) kept between reads. */
-  state: { partial: string; header?: string[] | null; counters?: Record<string, number> };
+  /**
+   * The partial last line (and, for CSV, the header) kept between reads; `skipLine` when that line
+   * grew too long to keep and was dropped, so the rest of it up to its newline is skipped too.
+   */
+  state: { partial: string; header?: string[] | null; counters?: Record<string, number>; skipLine?: boolean };
 }
 
 export interface StoredPoint extends MetricPoint {

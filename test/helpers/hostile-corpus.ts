@@ -115,6 +115,7 @@ const logCase = z.strictObject({
   reply: z.string(),
   lines: z.number().int().min(0).optional(),
   last: z.string().optional(),
+  metrics: z.record(z.string(), z.array(z.number())).optional(),
 });
 export type LogCase = z.infer<typeof logCase>;
 

@@ -1,9 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { ClusterService } from '../cluster/cluster-service.js';
+import type { ExecResult } from '../cluster/ssh-session.js';
 import type { Settings } from '../config/settings-types.js';
-import { RelayError } from '../errors.js';
+import { RelayError, describeError, isRelayError } from '../errors.js';
 import type { Clock, Logger } from '../ports.js';
-import { getOption, hasOption, checkSbatchArgs, parseSbatchParsable, sbatchArgv, sbatchFailure, setOption } from '../slurm/sbatch.js';
+import {
+  MARKER_SACCT_ARGV, MARKER_SQUEUE_ARGV, getOption, hasOption, checkSbatchArgs, jobIdWithMarker, parseSbatchParsable, sbatchArgv, sbatchFailure, setOption, submissionMarker,
+} from '../slurm/sbatch.js';
 import { keyMetric } from '../slurm/metrics-parser.js';
 import { expandArraySpec, parseDuration, parseJobRef, parseMemory } from '../slurm/slurm-values.js';
 import { buildWrapper, directive } from '../slurm/wrapper-script.js';
@@ -245,11 +248,9 @@ export class JobService {
     const named = hasOption(x.sbatchArgs, '--job-name') || x.headerName !== null;
     const argv = sbatchArgv({
       sbatchArgs: x.sbatchArgs, wrapperPath: x.wrapperPath, eventsPath: x.events, scriptPath: x.scriptPath, scriptArgs: x.scriptArgs, chdir: x.remoteDir,
-      stdoutPattern: `${pattern}.out`, stderrPattern: `${pattern}.err`, jobName: named ? null : x.defaultName,
+      stdoutPattern: `${pattern}.out`, stderrPattern: `${pattern}.err`, jobName: named ? null : x.defaultName, marker: submissionMarker(x.id),
     });
-    const r = await this.deps.cluster().exec(argv, { timeoutMs: 120_000 });
-    if (r.code !== 0) throw sbatchFailure(r.stderr || r.stdout, r.code);
-    const baseId = parseSbatchParsable(r.stdout);
+    const baseId = await this.runSbatch(argv, submissionMarker(x.id));
     const name = getOption(x.sbatchArgs, '--job-name') ?? x.headerName ?? x.defaultName;
     const sub: SubmissionRow = {
       id: x.id, kind: x.kind, source: x.source, params: x.params, scriptHash: x.scriptHash, sbatchArgs: x.sbatchArgs, scriptArgs: x.scriptArgs, remoteDir: x.remoteDir,
@@ -266,6 +267,54 @@ export class JobService {
     });
     this.deps.logger.info('job submitted', { jobId: baseId, kind: x.kind, source: x.source, tasks: jobs.length });
     return { jobId: baseId, name, jobIds: jobs.map((j) => j.jobKey) };
+  }
+
+  /**
+   * Runs sbatch and returns the job id. When the connection drops while sbatch runs, nobody knows
+   * whether the job was submitted: it is looked up by the submission's marker (in its comment)
+   * instead of being submitted blindly again, and sbatch runs once more only when the scheduler
+   * has no job with that marker.
+   */
+  private async runSbatch(argv: readonly string[], marker: string): Promise<string> {
+    for (let attempt = 0; ; attempt++) {
+      let r: ExecResult;
+      try {
+        r = await this.deps.cluster().exec(argv, { timeoutMs: 120_000 });
+      } catch (e) {
+        if (!isRelayError(e, 'SSH_COMMAND_INTERRUPTED')) throw e;
+        this.deps.logger.warn('the connection dropped while sbatch ran; looking for its job on the scheduler', { marker });
+        const found = await this.findSubmitted(marker).catch((err: unknown) => {
+          this.deps.logger.warn('could not look for the interrupted submission', { marker, error: describeError(err) });
+          throw e;
+        });
+        if (found !== null) return found;
+        if (attempt > 0) throw e;
+        this.deps.logger.info('no job from the interrupted sbatch on the scheduler; submitting again', { marker });
+        continue;
+      }
+      if (r.code !== 0) throw sbatchFailure(r.stderr || r.stdout, r.code);
+      return parseSbatchParsable(r.stdout);
+    }
+  }
+
+  /**
+   * The id of the job carrying `marker`: the queue (every state) first, then accounting. Asked a
+   * few times over some seconds, as an sbatch cut off mid-request may still reach the controller.
+   */
+  private async findSubmitted(marker: string): Promise<string | null> {
+    const cluster = this.deps.cluster();
+    for (const delay of [0, 2_000, 5_000]) {
+      if (delay > 0) await new Promise<void>((r) => { this.deps.clock.setTimeout(r, delay); });
+      const queued = jobIdWithMarker(await cluster.run([...MARKER_SQUEUE_ARGV], { timeoutMs: 60_000, idempotent: true, maxOutputBytes: 32 * 1024 * 1024 }), marker);
+      if (queued !== null) return queued;
+      // Accounting as well, for a job that already left the queue; a SLURM without SubmitLine only has the queue.
+      const accounted = await cluster.run([...MARKER_SACCT_ARGV], { timeoutMs: 60_000, idempotent: true, maxOutputBytes: 64 * 1024 * 1024 }).then(
+        (out) => jobIdWithMarker(out, marker),
+        (e: unknown) => { this.deps.logger.warn('sacct could not be asked for the interrupted submission', { marker, error: describeError(e) }); return null; },
+      );
+      if (accounted !== null) return accounted;
+    }
+    return null;
   }
 
   /** The job, or every task of an array when given its base id. */

@@ -60,14 +60,44 @@ export interface SbatchCommand {
   stderrPattern: string;
   /** Set only when neither the options nor the script's header name the job. */
   jobName: string | null;
+  /**
+   * The submission's marker (submissionMarker), added to the job's `--comment` after any comment
+   * of the user's: how a submission whose answer was lost is found on the scheduler.
+   */
+  marker?: string;
 }
 
 export function sbatchArgv(c: SbatchCommand): string[] {
-  const argv = ['sbatch', '--parsable', ...c.sbatchArgs];
+  const own = c.marker ? setOption(c.sbatchArgs, '--comment', [getOption(c.sbatchArgs, '--comment'), c.marker].filter(Boolean).join(' ')) : c.sbatchArgs;
+  const argv = ['sbatch', '--parsable', ...own];
   if (!hasOption(c.sbatchArgs, '--chdir')) argv.push(`--chdir=${c.chdir}`);
   argv.push(`--output=${c.stdoutPattern}`, `--error=${c.stderrPattern}`);
   if (c.jobName !== null) argv.push(`--job-name=${c.jobName}`);
   return [...argv, c.wrapperPath, c.eventsPath, c.scriptPath, ...c.scriptArgs];
+}
+
+/** The tag a submission's job carries in its comment: `hpc-relay:<submission id>`. */
+export function submissionMarker(submissionId: string): string {
+  return `hpc-relay:${submissionId}`;
+}
+
+/** The user's jobs in every state (ended ones stay listed for MinJobAge): `<job or array id>|<comment>`. */
+export const MARKER_SQUEUE_ARGV = ['squeue', '--me', '-t', 'all', '--noheader', '--format=%F|%k'] as const;
+
+/** The user's jobs of the last day from accounting, with the command line they were submitted with (the comment is in it). */
+export const MARKER_SACCT_ARGV = ['sacct', '-X', '--noheader', '--parsable2', '--starttime=now-1days', '--format=JobID,SubmitLine'] as const;
+
+/**
+ * The SLURM job id on the first line of squeue's or sacct's output (MARKER_*_ARGV) that carries
+ * `marker`; an array's id without its task. Null when no job carries it.
+ */
+export function jobIdWithMarker(output: string, marker: string): string | null {
+  for (const line of output.split('\n')) {
+    if (!line.includes(marker)) continue;
+    const m = /^(\d+)(?:[_.[|]|$)/.exec(line.trim());
+    if (m?.[1]) return m[1];
+  }
+  return null;
 }
 
 /** `sbatch --parsable` prints `123` or `123;cluster`. */

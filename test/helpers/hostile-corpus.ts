@@ -160,6 +160,11 @@ export function caseText(c: { id: string; text: Gen }, markerDir: string): strin
   return fill(textOf(c.text), { MARKER: path.join(markerDir, c.id) });
 }
 
+/** One string with `{{MARKER}}` filled for a case (expected output lines). */
+export function withMarker(text: string, markerDir: string, id: string): string {
+  return fill(text, { MARKER: path.join(markerDir, id) });
+}
+
 /** A string record with `{{MARKER}}` filled (submit params, expected output lines). */
 export function fillAll(values: Record<string, string>, markerDir: string, id: string): Record<string, string> {
   return Object.fromEntries(Object.entries(values).map(([k, v]) => [fill(k, { MARKER: path.join(markerDir, id) }), fill(v, { MARKER: path.join(markerDir, id) })]));

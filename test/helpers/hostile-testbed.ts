@@ -65,8 +65,8 @@ export async function hostileBed(tb: TestbedInfo, label: string): Promise<Hostil
   return {
     core, cluster, jobs, markers,
     async close() {
-      // Only this bed's own jobs: other runs may share the testbed.
-      const open = [...new Set(jobs.store.unfinished().map((j) => j.baseId))];
+      // Only this bed's own jobs: other runs may share the testbed, and their jobs are adopted here too.
+      const open = [...new Set(jobs.store.unfinished().filter((j) => !j.adopted).map((j) => j.baseId))];
       if (open.length) await cluster.exec(['scancel', ...open]).catch(() => undefined);
       await cluster.exec(['sh', '-c', 'rm -rf -- "$HOME/hpc-relay-it/$1"', 'sh', `hostile-${process.pid}-${label}`]).catch(() => undefined);
       await core.close();

@@ -32,6 +32,11 @@ export class NotifyDispatcher {
   private timer: { cancel(): void } | null = null;
   /** Deliveries made by this dispatcher, for tests and benchmarks. */
   delivered = 0;
+  /**
+   * Rows a channel took whose delivery the store could not record (a full disk, say): marked on
+   * a later pass, and never delivered again meanwhile.
+   */
+  private readonly unmarked = new Set<number>();
 
   constructor(
     private readonly outbox: OutboxStore,
@@ -67,7 +72,12 @@ export class NotifyDispatcher {
       let n = 0;
       do {
         this.again = false;
-        n += await this.pass();
+        try {
+          n += await this.pass();
+        } catch (e) {
+          // Nobody awaits a timer's or a job end's flush: a failure here must not escape as a rejection.
+          this.logger.error('notification pass failed; retrying later', { error: describeError(e) });
+        }
       } while (this.again);
       return n;
     })().finally(() => { this.flushing = null; });
@@ -83,19 +93,37 @@ export class NotifyDispatcher {
 
   private async pass(): Promise<number> {
     let n = 0;
+    for (const id of [...this.unmarked]) if (this.mark(id)) this.unmarked.delete(id);
     for (const row of this.outbox.pending(this.channelNames, this.clock.now())) {
-      if (!this.outbox.claim(row.id, this.clock.now())) continue;
+      if (this.unmarked.has(row.id) || !this.outbox.claim(row.id, this.clock.now())) continue;
       try {
         await this.deliver(row);
-        this.outbox.markDelivered(row.id, this.clock.now());
-        this.delivered++;
-        n++;
       } catch (e) {
-        this.outbox.markFailed(row.id, describeError(e));
         this.logger.warn('notification not delivered, will retry', { job: row.jobKey, channel: row.channel, error: describeError(e) });
+        try {
+          this.outbox.markFailed(row.id, describeError(e));
+        } catch (err) {
+          // The claim then lapses after its TTL and the row is offered again.
+          this.logger.warn('could not release the notification for a retry', { job: row.jobKey, error: describeError(err) });
+        }
+        continue;
       }
+      this.delivered++;
+      n++;
+      if (!this.mark(row.id)) this.unmarked.add(row.id);
     }
     return n;
+  }
+
+  /** Records a delivery; false (logged) when the store cannot be written. */
+  private mark(id: number): boolean {
+    try {
+      this.outbox.markDelivered(id, this.clock.now());
+      return true;
+    } catch (e) {
+      this.logger.error('a notification went out but could not be recorded as delivered; it is recorded once the store can be written', { row: id, error: describeError(e) });
+      return false;
+    }
   }
 
   private async deliver(row: OutboxRow): Promise<void> {

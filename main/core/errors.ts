@@ -97,8 +97,43 @@ export function isRelayError(e: unknown, code?: ErrorCode): e is RelayError {
   return e instanceof RelayError && (code === undefined || e.code === code);
 }
 
+/** What is wrong with the store, and what the user does about it: SQLite's file and disk failures only. */
+export interface StoreProblem {
+  /** e.g. "the disk is full". */
+  reason: string;
+  /** e.g. "Free some space on the disk that holds HPC Relay's settings directory". */
+  remedy: string;
+}
+
+/**
+ * SQLite's failures that are about the store's file or its disk rather than a statement (disk
+ * full, I/O error, read-only, damaged file); also found as the cause of a STORE_FAILED. Null otherwise.
+ */
+export function storeProblem(e: unknown): StoreProblem | null {
+  if (isRelayError(e, 'STORE_FAILED')) return storeProblem(e.cause);
+  if (e instanceof RelayError || !(e instanceof Error)) return null;
+  const code = (e as { code?: unknown }).code;
+  if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return null;
+  const dir = "the disk that holds HPC Relay's settings directory";
+  if (code === 'SQLITE_FULL') return { reason: 'the disk is full', remedy: `Free some space on ${dir}` };
+  if (code.startsWith('SQLITE_IOERR')) return { reason: 'the disk reported an I/O error', remedy: `Check that ${dir} is present, writable and not full (free some space if it is)` };
+  if (code.startsWith('SQLITE_READONLY')) return { reason: 'the database is read-only', remedy: 'Make the settings directory and hpc-relay.db writable by your user' };
+  if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB') return { reason: 'the database file is damaged', remedy: 'Move hpc-relay.db aside (HPC Relay starts a new, empty one) and run `hpc-relay doctor`' };
+  return null;
+}
+
+/** A SQLite failure of the store's file or disk (see storeProblem) as STORE_FAILED with the fix; null for anything else. */
+export function storeFailure(e: unknown): RelayError | null {
+  if (e instanceof RelayError) return null;
+  const p = storeProblem(e);
+  if (!p) return null;
+  return new RelayError('STORE_FAILED', `HPC Relay could not save to its database (hpc-relay.db): ${p.reason}.`, { fix: `${p.remedy}, then try again; what it saved before is intact.`, cause: e });
+}
+
 /** The message of anything thrown, without a stack: what a user is shown by default. */
 export function describeError(e: unknown): string {
+  const store = storeFailure(e);
+  if (store) return store.message;
   if (e instanceof Error) return e.message;
   return String(e);
 }

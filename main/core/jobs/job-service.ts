@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { ClusterService } from '../cluster/cluster-service.js';
 import type { ExecResult } from '../cluster/ssh-session.js';
 import type { Settings } from '../config/settings-types.js';
-import { RelayError, describeError, isRelayError } from '../errors.js';
+import { RelayError, describeError, isRelayError, storeProblem } from '../errors.js';
 import type { Clock, Logger } from '../ports.js';
 import {
   MARKER_SACCT_ARGV, MARKER_SQUEUE_ARGV, getOption, hasOption, checkSbatchArgs, jobIdWithMarker, parseSbatchParsable, sbatchArgv, sbatchFailure, setOption, submissionMarker,
@@ -260,11 +260,23 @@ export class JobService {
     const tasks = arraySpec ? expandArraySpec(arraySpec) : null;
     const mem = getOption(x.sbatchArgs, '--mem') ?? x.headerMem;
     const time = getOption(x.sbatchArgs, '--time') ?? x.headerTime;
-    const jobs = this.deps.store.recordSubmission(sub, {
-      name, tasks, partition: getOption(x.sbatchArgs, '--partition') ?? x.headerPartition,
-      reqMemBytes: (mem === null ? null : parseMemory(mem)) ?? x.asked?.reqMemBytes ?? null,
-      timeLimitSec: (time === null ? null : parseDuration(time)) ?? x.asked?.timeLimitSec ?? null,
-    });
+    let jobs: JobRow[];
+    try {
+      jobs = this.deps.store.recordSubmission(sub, {
+        name, tasks, partition: getOption(x.sbatchArgs, '--partition') ?? x.headerPartition,
+        reqMemBytes: (mem === null ? null : parseMemory(mem)) ?? x.asked?.reqMemBytes ?? null,
+        timeLimitSec: (time === null ? null : parseDuration(time)) ?? x.asked?.timeLimitSec ?? null,
+      });
+    } catch (e) {
+      // The job exists on the cluster: say so, or the user (or Slack, or the agent) submits it again.
+      const p = storeProblem(e);
+      if (!p) throw e;
+      this.deps.logger.error('job submitted but not recorded', { jobId: baseId, error: describeError(e) });
+      throw new RelayError('STORE_FAILED', `Job ${baseId} was submitted, but HPC Relay could not record it: ${p.reason}.`, {
+        fix: `${p.remedy}; do not submit it again: once the database can be written, the next refresh (\`hpc-relay jobs\`) lists it as an adopted job.`,
+        cause: e,
+      });
+    }
     this.deps.logger.info('job submitted', { jobId: baseId, kind: x.kind, source: x.source, tasks: jobs.length });
     return { jobId: baseId, name, jobIds: jobs.map((j) => j.jobKey) };
   }

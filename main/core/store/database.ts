@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { RelayError } from '../errors.js';
+import { RelayError, storeFailure } from '../errors.js';
 import { JOBS_SCHEMA_V2 } from './jobs-schema.js';
 
 export type Db = Database.Database;
@@ -54,8 +54,67 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Db {
       cause: e,
     });
   }
-  migrate(db, MIGRATIONS);
-  return db;
+  const guarded = guardStore(db);
+  migrate(guarded, MIGRATIONS);
+  return guarded;
+}
+
+type AnyCall = (...args: unknown[]) => unknown;
+
+/** Runs `fn`; a failure of the file or its disk (full, I/O error, read-only, damaged) comes out as STORE_FAILED. */
+function guarded<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw storeFailure(e) ?? e;
+  }
+}
+
+/**
+ * `target` with every method guarded; a method that returns `target` itself (chaining) returns
+ * the guarded object, and `wrap` may guard what others return (statements, transactions).
+ */
+function guardMethods<T extends object>(target: T, wrap: (prop: string | symbol, result: unknown) => unknown = (_p, r) => r): T {
+  const proxy: T = new Proxy(target, {
+    get(t, prop) {
+      const v: unknown = Reflect.get(t, prop, t);
+      if (typeof v !== 'function') return v;
+      const method = v as AnyCall;
+      return (...args: unknown[]) => {
+        const r = guarded(() => method.apply(t, args));
+        return r === t ? proxy : wrap(prop, r);
+      };
+    },
+  });
+  return proxy;
+}
+
+/** A transaction function (callable, with .deferred/.immediate/.exclusive): a failed COMMIT is guarded too. */
+function guardTransaction(t: AnyCall): AnyCall {
+  const wrap = (f: AnyCall): AnyCall => function (this: unknown, ...args: unknown[]) {
+    return guarded(() => f.apply(this, args));
+  };
+  const variants = t as unknown as Record<string, unknown>;
+  const out = wrap(t) as AnyCall & Record<string, unknown>;
+  for (const k of ['default', 'deferred', 'immediate', 'exclusive', 'database']) {
+    const v = variants[k];
+    out[k] = typeof v === 'function' ? wrap(v as AnyCall) : v;
+  }
+  return out;
+}
+
+/**
+ * The connection as every store uses it, except that SQLite's failures of the file or its disk
+ * (SQLITE_FULL, SQLITE_IOERR*, SQLITE_READONLY*, SQLITE_CORRUPT) are thrown as RelayError
+ * STORE_FAILED with the fix, wherever they happen (a statement, a pragma, a transaction's COMMIT):
+ * the CLI, Slack and the window then say what to do instead of "database or disk is full".
+ */
+export function guardStore(db: Db): Db {
+  return guardMethods(db, (prop, r) => {
+    if (prop === 'prepare' && typeof r === 'object' && r !== null) return guardMethods(r);
+    if (prop === 'transaction' && typeof r === 'function') return guardTransaction(r as AnyCall);
+    return r;
+  });
 }
 
 export function migrate(db: Db, migrations: readonly Migration[]): number {

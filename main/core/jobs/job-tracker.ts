@@ -2,7 +2,9 @@ import { EventEmitter } from 'node:events';
 import type { ClusterService } from '../cluster/cluster-service.js';
 import type { Clock, Logger } from '../ports.js';
 import { composeJobEnd } from '../notify/job-messages.js';
+import { describeError } from '../errors.js';
 import { parseSacct, sacctArgv, type SacctJob, type SacctRecord } from '../slurm/sacct-parser.js';
+import { accountingUnavailable, parseScontrolJobs, scontrolJobsArgv } from '../slurm/scontrol-parser.js';
 import { SQUEUE_ARGV, parseSqueue } from '../slurm/squeue-parser.js';
 import { expandArraySpec, isFinalState } from '../slurm/slurm-values.js';
 import { classify, type TriageMode } from '../slurm/triage.js';
@@ -28,12 +30,21 @@ export interface TickReport {
   /** Scheduler commands this tick sent: one squeue, and one sacct when any job is unfinished. */
   squeueCalls: number;
   sacctCalls: number;
+  /** Where accounting is off: one command running `scontrol show job` for the jobs that left the queue. */
+  scontrolCalls: number;
   /** Other remote commands (the output tails of jobs that failed, all in one read). */
   otherCalls: number;
   adopted: string[];
   transitions: Transition[];
   finalized: FinalizeResult[];
 }
+
+/** How long sacct is left alone after it said accounting is off (then asked again), or that it cannot reach slurmdbd. */
+const ACCOUNTING_OFF_RECHECK_MS = 30 * 60_000;
+const ACCOUNTING_UNREACHABLE_RECHECK_MS = 5 * 60_000;
+
+/** A job's name that the queue never adopts: the doctor's probe (see doctor/slurm-checks.ts). */
+export const PROBE_JOB_NAME = 'hpc-relay-doctor-probe';
 
 /** The bytes of a failed job's output read for triage (slurmstepd writes its OOM notes at the end). */
 const TRIAGE_TAIL_BYTES = 16 * 1024;
@@ -60,6 +71,8 @@ export function logPaths(sub: SubmissionRow, job: Pick<JobRow, 'jobKey' | 'baseI
  */
 export class JobTracker extends EventEmitter<{ transition: [Transition]; final: [FinalizeResult] }> {
   private queue: Promise<unknown> = Promise.resolve();
+  /** Until when job ends are read from `scontrol show job` because sacct said accounting is off or unreachable. */
+  private scontrolUntil = 0;
 
   constructor(private readonly deps: TrackerDeps) {
     super();
@@ -75,8 +88,9 @@ export class JobTracker extends EventEmitter<{ transition: [Transition]; final: 
   tick(): Promise<TickReport> {
     return this.serial(async () => {
       const { store, clock } = this.deps;
-      const report: TickReport = { squeueCalls: 0, sacctCalls: 0, otherCalls: 0, adopted: [], transitions: [], finalized: [] };
-      const rows = parseSqueue(await this.deps.cluster().run(SQUEUE_ARGV, { timeoutMs: 60_000, maxOutputBytes: 32 * 1024 * 1024 }));
+      const report: TickReport = { squeueCalls: 0, sacctCalls: 0, scontrolCalls: 0, otherCalls: 0, adopted: [], transitions: [], finalized: [] };
+      // The doctor's probe job is the relay's own test, not the user's: never adopted.
+      const rows = parseSqueue(await this.deps.cluster().run(SQUEUE_ARGV, { timeoutMs: 60_000, maxOutputBytes: 32 * 1024 * 1024 })).filter((r) => r.name !== PROBE_JOB_NAME);
       report.squeueCalls = 1;
       const q = store.observeQueue(rows, clock.now());
       report.adopted = q.adopted;
@@ -84,13 +98,72 @@ export class JobTracker extends EventEmitter<{ transition: [Transition]; final: 
       for (const t of q.transitions) this.emit('transition', t);
       const open = store.unfinished();
       if (open.length > 0) {
-        const recs = parseSacct(await this.deps.cluster().run(sacctArgv(open.map((j) => j.baseId)), { timeoutMs: 120_000, maxOutputBytes: 64 * 1024 * 1024 }));
-        report.sacctCalls = 1;
         const inQueue = new Set(rows.map((r) => r.key));
-        await this.apply(recs, 'sacct', (key) => !inQueue.has(key), report);
+        const recs = await this.accounting(open, report, (j) => !inQueue.has(j.jobKey));
+        if (recs.via === 'scontrol') recs.records.push(...this.forgotten(open, recs.records, inQueue));
+        await this.apply(recs.records, recs.via, (key) => !inQueue.has(key), report);
       }
       return report;
     });
+  }
+
+  /** Whether job ends are read from `scontrol show job` now (accounting off or unreachable). */
+  get accountingOff(): boolean {
+    return this.deps.clock.now() < this.scontrolUntil;
+  }
+
+  /**
+   * How the given jobs stand: one sacct for all of them, or, where accounting is off or
+   * unreachable (sacct says so), one `scontrol show job` command for those `ended` picks (the
+   * jobs that left the queue; the queue already says how the others are doing).
+   */
+  private async accounting(jobs: readonly JobRow[], report: TickReport, ended: (j: JobRow) => boolean = () => true): Promise<{ records: SacctRecord[]; via: 'sacct' | 'scontrol' }> {
+    if (!this.accountingOff) {
+      try {
+        report.sacctCalls++;
+        return { records: parseSacct(await this.deps.cluster().run(sacctArgv(jobs.map((j) => j.baseId)), { timeoutMs: 120_000, maxOutputBytes: 64 * 1024 * 1024 })), via: 'sacct' };
+      } catch (e) {
+        const why = accountingUnavailable(describeError(e));
+        if (!why) throw e;
+        this.scontrolUntil = this.deps.clock.now() + (why === 'off' ? ACCOUNTING_OFF_RECHECK_MS : ACCOUNTING_UNREACHABLE_RECHECK_MS);
+        this.deps.logger.warn(why === 'off' ? 'accounting is off on this cluster: job ends are read from `scontrol show job`' : 'sacct cannot reach the accounting database: job ends are read from `scontrol show job` for now', {
+          error: describeError(e),
+        });
+      }
+    }
+    const asked = jobs.filter(ended);
+    if (asked.length === 0) return { records: [], via: 'scontrol' };
+    report.scontrolCalls++;
+    const out = await this.deps.cluster().run(scontrolJobsArgv(asked.map((j) => j.baseId)), { timeoutMs: 120_000, maxOutputBytes: 64 * 1024 * 1024 });
+    return { records: parseScontrolJobs(out), via: 'scontrol' };
+  }
+
+  /**
+   * Jobs that left the queue and that the controller has forgotten too (they ended more than
+   * MinJobAge ago, while HPC Relay was off): with accounting off, their events-file line is all
+   * there is. It gives the exit code; the state follows from it (0: COMPLETED, else FAILED).
+   * A job with no line stays open (nothing is invented) and the log says so.
+   */
+  private forgotten(open: readonly JobRow[], recs: readonly SacctRecord[], inQueue: ReadonlySet<string>): SacctJob[] {
+    const seen = new Set(recs.flatMap((r) => (r.kind === 'job' ? [r.key] : [])));
+    const ranges = recs.flatMap((r) => (r.kind === 'range' ? [r.baseId] : []));
+    const out: SacctJob[] = [];
+    for (const j of open) {
+      if (inQueue.has(j.jobKey) || seen.has(j.jobKey) || ranges.includes(j.baseId)) continue;
+      const line = this.deps.store.events(j.jobKey).filter((e) => e.kind === 'exit-trap').at(-1);
+      const code = typeof line?.detail.exitCode === 'number' ? line.detail.exitCode : null;
+      if (code === null) {
+        this.deps.logger.warn('a job left the queue and the controller forgot it, with no events-file line: its end is unknown', { job: j.jobKey });
+        continue;
+      }
+      const bySignal = code > 128 && code < 160;
+      out.push({
+        kind: 'job', key: j.jobKey, baseId: j.baseId, arrayTask: j.arrayTask, name: j.name, state: code === 0 ? 'COMPLETED' : 'FAILED', cancelledBy: null,
+        exitCode: bySignal ? 0 : code, signal: bySignal ? code - 128 : 0, elapsedSec: j.elapsedSec, maxRssBytes: null, reqMemBytes: j.reqMemBytes,
+        timeLimitSec: j.timeLimitSec, nodeList: j.nodeList, start: j.startedAt, end: j.endedAt, steps: [],
+      });
+    }
+    return out;
   }
 
   /**
@@ -101,11 +174,11 @@ export class JobTracker extends EventEmitter<{ transition: [Transition]; final: 
     return this.serial(async () => {
       const { store } = this.deps;
       const targets = keys === null ? store.unfinished() : keys.map((k) => store.get(k)).filter((j): j is JobRow => j !== null && !j.final);
-      const report: TickReport = { squeueCalls: 0, sacctCalls: 0, otherCalls: 0, adopted: [], transitions: [], finalized: [] };
+      const report: TickReport = { squeueCalls: 0, sacctCalls: 0, scontrolCalls: 0, otherCalls: 0, adopted: [], transitions: [], finalized: [] };
       if (targets.length > 0) {
-        const recs = parseSacct(await this.deps.cluster().run(sacctArgv(targets.map((j) => j.baseId)), { timeoutMs: 120_000, maxOutputBytes: 64 * 1024 * 1024 }));
+        const recs = await this.accounting(targets, report);
         // Without a queue listing, accounting may only move a job forward (PENDING -> RUNNING).
-        await this.apply(recs, source, (key, state) => state === 'RUNNING' && store.get(key)?.state === 'PENDING', report);
+        await this.apply(recs.records, source, (key, state) => state === 'RUNNING' && store.get(key)?.state === 'PENDING', report);
       }
       return { stillOpen: targets.filter((t) => !store.get(t.jobKey)?.final).map((t) => t.jobKey), finalized: report.finalized };
     });

@@ -5,7 +5,7 @@ import { decide, type Classification, type FailureClass, type TriageDecision, ty
 import type { Db } from './database.js';
 
 /** What noticed a state change: the app's own action, the queue, accounting, or the events file. */
-export type TransitionSource = 'submit' | 'squeue' | 'sacct' | 'events' | 'adopt' | 'cancel';
+export type TransitionSource = 'submit' | 'squeue' | 'sacct' | 'scontrol' | 'events' | 'adopt' | 'cancel';
 
 export interface JobRow {
   jobKey: string;

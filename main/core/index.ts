@@ -4,7 +4,8 @@ import { SshSession } from './cluster/ssh-session.js';
 import { resolveSshTarget } from './cluster/ssh-target.js';
 import { SettingsService } from './config/settings.js';
 import { clusterChecks, settingsChecks } from './doctor/core-checks.js';
-import { runDoctor, type DoctorCheck, type DoctorReport } from './doctor/doctor.js';
+import { runDoctor, type CheckResult, type DoctorCheck, type DoctorReport } from './doctor/doctor.js';
+import { slurmChecks } from './doctor/slurm-checks.js';
 import type { ConfigStore, Logger, Notifier, PromptUser, SecretStore, StatusBoard } from './ports.js';
 import { createStatusBoard, sshLinkStatus } from './runtime/status-board.js';
 import type { SecretRegistry } from './secrets/redact.js';
@@ -87,8 +88,22 @@ export function createCore(deps: CoreDeps): Core {
     return current.service;
   }
 
+  function db(): Db {
+    database ??= openDatabase(path.join(deps.home, 'hpc-relay.db'), deps.sqliteNativeBinding ? { nativeBinding: deps.sqliteNativeBinding } : {});
+    return database;
+  }
+  function jobs(): JobService {
+    jobService ??= createJobService({ db: db(), cluster, settings: () => settings.settings(), logger: deps.logger.child({ component: 'jobs' }) });
+    return jobService;
+  }
+
   const checkDeps = { settings, secrets, cluster, keychainError: deps.keychainError };
-  const doctorChecks = () => [...settingsChecks(checkDeps), ...clusterChecks(checkDeps), ...slackDoctorChecks({ settings, secrets, logger: deps.logger })];
+  // A passing events-file probe is kept for an hour, so doctor runs from the window or Slack do not submit a job each time.
+  const probeCache = new Map<string, { at: number; result: CheckResult }>();
+  const doctorChecks = () => [
+    ...settingsChecks(checkDeps), ...clusterChecks(checkDeps), ...slurmChecks({ cluster, jobs, probeCache }),
+    ...slackDoctorChecks({ settings, secrets, logger: deps.logger }),
+  ];
 
   return {
     home: deps.home,
@@ -100,14 +115,8 @@ export function createCore(deps: CoreDeps): Core {
     notifier: deps.notifier ?? null,
     sqliteNativeBinding: deps.sqliteNativeBinding,
     cluster,
-    db() {
-      database ??= openDatabase(path.join(deps.home, 'hpc-relay.db'), deps.sqliteNativeBinding ? { nativeBinding: deps.sqliteNativeBinding } : {});
-      return database;
-    },
-    jobs(this: Core) {
-      jobService ??= createJobService({ db: this.db(), cluster, settings: () => settings.settings(), logger: deps.logger.child({ component: 'jobs' }) });
-      return jobService;
-    },
+    db,
+    jobs,
     doctorChecks,
     doctor: () => runDoctor(doctorChecks()),
     async close() {

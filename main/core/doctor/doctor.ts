@@ -4,6 +4,8 @@ export interface CheckResult {
   ok: boolean;
   message: string;
   fix?: string;
+  /** Passed, with something the user should know (accounting off, a check that could not run now): shown with its fix. */
+  warning?: boolean;
 }
 
 export interface DoctorCheck {
@@ -18,6 +20,8 @@ export interface CheckReport {
   ok: boolean;
   message: string;
   fix: string | null;
+  /** ok, but worth reading (see CheckResult.warning). */
+  warning: boolean;
 }
 
 export interface DoctorReport {
@@ -36,7 +40,8 @@ export async function runDoctor(checks: readonly DoctorCheck[]): Promise<DoctorR
       r = { ok: false, message: describeError(e), ...(isRelayError(e) && e.fix ? { fix: e.fix } : {}) };
       if (isRelayError(e) && e.fix) r.message = r.message.replace(` ${e.fix}`, '');
     }
-    reports.push({ id: c.id, title: c.title, ok: r.ok, message: r.message, fix: r.ok ? null : (r.fix ?? null) });
+    const warning = r.ok && r.warning === true;
+    reports.push({ id: c.id, title: c.title, ok: r.ok, message: r.message, fix: r.ok && !warning ? null : (r.fix ?? null), warning });
   }
   return { ok: reports.every((r) => r.ok), checks: reports };
 }

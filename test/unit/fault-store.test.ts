@@ -29,9 +29,14 @@ const mounts: string[] = [];
 afterAll(() => {
   for (const m of mounts) {
     try {
-      execFileSync('umount', [m]);
+      execFileSync('umount', [m], { stdio: 'ignore' });
     } catch {
-      // already gone
+      // Still busy (a test failed with the database open): detach it anyway, never leave it mounted.
+      try {
+        execFileSync('umount', ['-l', m], { stdio: 'ignore' });
+      } catch {
+        // already gone
+      }
     }
   }
 });

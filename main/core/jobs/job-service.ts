@@ -17,6 +17,7 @@ import type { OutboxStore } from '../store/outbox-store.js';
 import { JobTracker, logPaths, type TickReport } from './job-tracker.js';
 import { JobMetrics } from './job-metrics.js';
 import type { RemoteFiles } from './remote-files.js';
+import { ROLLOUT_MIN_TASKS, RolloutStore, Rollouts, type RolloutMode } from './rollout.js';
 import { runTriageActions, type TriageOutcome } from './triage-runner.js';
 
 /** Renders a template into sbatch data for a job directory; the templates module provides it. */
@@ -75,6 +76,8 @@ export interface SubmitResult {
   name?: string;
   /** Every job or task key created (one for a plain job). */
   jobIds: string[];
+  /** For a staged sweep: the task indexes of each stage, the first (the canary) already released. */
+  stages?: number[][];
 }
 
 export interface TailResult {
@@ -98,6 +101,8 @@ export interface ScriptSubmission {
   sbatchArgs?: string[];
   scriptArgs?: string[];
   params?: Record<string, unknown>;
+  /** For an array of 4+ tasks: 'staged' runs task 0 first, then 1–2, then the rest (see rollout.ts); default 'all'. */
+  rollout?: RolloutMode;
 }
 
 interface Prepared {
@@ -110,6 +115,7 @@ interface Prepared {
   scriptArgs: string[];
   params: Record<string, unknown>;
   defaultName: string;
+  rollout: RolloutMode;
 }
 
 const TAIL_CAP_BYTES = 256 * 1024;
@@ -133,6 +139,8 @@ function exitText(j: JobRow): string | null {
 export class JobService {
   readonly tracker: JobTracker;
   readonly metricsReader: JobMetrics;
+  /** Staged rollouts of sweeps: the jobs runtime advances them as tasks end. */
+  readonly rollouts: Rollouts;
   private eventsReady: { dir: string; path: Promise<string> } | null = null;
 
   constructor(private readonly deps: JobServiceDeps) {
@@ -145,6 +153,13 @@ export class JobService {
       },
     });
     this.metricsReader = new JobMetrics({ store: deps.store, metrics: deps.metrics, files: deps.files, clock: deps.clock });
+    this.rollouts = new Rollouts({
+      store: deps.store, rollouts: new RolloutStore(deps.store.db), outbox: deps.outbox, cluster: deps.cluster, clock: deps.clock, logger: deps.logger,
+      channels: () => {
+        const s = deps.settings();
+        return [...(s.notify.tray ? ['tray'] : []), ...(s.notify.slack && s.slack.enabled ? ['slack'] : [])];
+      },
+    });
   }
 
   get store(): JobStore {
@@ -184,8 +199,11 @@ export class JobService {
     return this.eventsReady.path;
   }
 
-  refresh(): Promise<TickReport> {
-    return this.tracker.tick();
+  /** One scheduler check for every job, then staged sweeps move on where their stage has ended. */
+  async refresh(): Promise<TickReport> {
+    const report = await this.tracker.tick();
+    await this.rollouts.advance();
+    return report;
   }
 
   /** The user's own sbatch script, with optional sbatch options and script arguments. */
@@ -193,23 +211,27 @@ export class JobService {
     const scriptName = safeFileName(s.name);
     return this.submitPrepared({
       kind: 'script', source: s.name, scriptName, script: s.content, files: [], sbatchArgs: s.sbatchArgs ?? [], scriptArgs: s.scriptArgs ?? [], params: s.params ?? {}, defaultName: scriptName,
+      rollout: s.rollout ?? 'all',
     });
   }
 
-  /** A template by id: the templates module validates the values and renders it for the job directory. */
-  async submit(templateId: string, params: Record<string, string>): Promise<SubmitResult> {
+  /**
+   * A template by id: the templates module validates the values and renders it for the job
+   * directory. A sweep of 4+ tasks rolls out in stages unless `rollout: 'all'` (canary first).
+   */
+  async submit(templateId: string, params: Record<string, string>, opts: { rollout?: RolloutMode } = {}): Promise<SubmitResult> {
     const renderer = this.deps.templates;
     if (!renderer) throw new RelayError('JOB_ACTION_REFUSED', 'Templates are not available in this build.', { fix: 'Submit a script file instead: hpc-relay submit ./job.sh.' });
     const id = randomUUID();
     const jobDir = `${await this.remoteDir()}/jobs/${id}`;
     const r = await renderer.render(templateId, params, jobDir);
-    return this.submitRendered(r, { id, jobDir });
+    return this.submitRendered(r, { id, jobDir }, undefined, opts.rollout ?? 'staged');
   }
 
-  async submitRendered(r: RenderedJob, at?: { id: string; jobDir: string }, lineage?: { sweepId: string; resubmitOf: string }): Promise<SubmitResult> {
+  async submitRendered(r: RenderedJob, at?: { id: string; jobDir: string }, lineage?: { sweepId: string; resubmitOf: string }, rollout: RolloutMode = 'all'): Promise<SubmitResult> {
     return this.submitPrepared({
       kind: 'template', source: r.templateId, scriptName: safeFileName(`${r.templateId}.slurm`), script: r.script, files: r.files, sbatchArgs: r.sbatchArgs, scriptArgs: r.scriptArgs,
-      params: r.params, defaultName: r.jobName,
+      params: r.params, defaultName: r.jobName, rollout,
     }, at, lineage);
   }
 
@@ -234,7 +256,7 @@ export class JobService {
       id, kind: p.kind, source: p.source, params: p.params, scriptHash: createHash('sha256').update(p.script).digest('hex'), sbatchArgs: p.sbatchArgs, scriptArgs: p.scriptArgs,
       remoteDir: jobDir, scriptPath, wrapperPath, events, headerArray: directive(directives, '--array'), headerName: directive(directives, '--job-name'),
       headerPartition: directive(directives, '--partition'), headerMem: directive(directives, '--mem'), headerTime: directive(directives, '--time'), defaultName: p.defaultName,
-      sweepId: lineage?.sweepId ?? id, resubmitOf: lineage?.resubmitOf ?? null,
+      sweepId: lineage?.sweepId ?? id, resubmitOf: lineage?.resubmitOf ?? null, rollout: p.rollout,
     });
   }
 
@@ -242,12 +264,16 @@ export class JobService {
     id: string; kind: 'template' | 'script'; source: string; params: Record<string, unknown>; scriptHash: string; sbatchArgs: string[]; scriptArgs: string[]; remoteDir: string;
     scriptPath: string; wrapperPath: string; events: string; headerArray: string | null; headerName: string | null; headerPartition: string | null;
     headerMem: string | null; headerTime: string | null; defaultName: string; sweepId: string; resubmitOf: string | null; asked?: { reqMemBytes: number | null; timeLimitSec: number | null };
+    rollout?: RolloutMode;
   }): Promise<SubmitResult> {
     const arraySpec = getOption(x.sbatchArgs, '--array') ?? x.headerArray;
     const pattern = arraySpec ? `${x.remoteDir}/slurm-%A_%a` : `${x.remoteDir}/slurm-%j`;
     const named = hasOption(x.sbatchArgs, '--job-name') || x.headerName !== null;
+    const tasks = arraySpec ? expandArraySpec(arraySpec) : null;
+    // A staged sweep is submitted held (the record keeps the options without --hold, for resubmits).
+    const staged = x.rollout === 'staged' && tasks !== null && tasks.length >= ROLLOUT_MIN_TASKS && !hasOption(x.sbatchArgs, '--hold');
     const argv = sbatchArgv({
-      sbatchArgs: x.sbatchArgs, wrapperPath: x.wrapperPath, eventsPath: x.events, scriptPath: x.scriptPath, scriptArgs: x.scriptArgs, chdir: x.remoteDir,
+      sbatchArgs: staged ? [...x.sbatchArgs, '--hold'] : x.sbatchArgs, wrapperPath: x.wrapperPath, eventsPath: x.events, scriptPath: x.scriptPath, scriptArgs: x.scriptArgs, chdir: x.remoteDir,
       stdoutPattern: `${pattern}.out`, stderrPattern: `${pattern}.err`, jobName: named ? null : x.defaultName, marker: submissionMarker(x.id),
     });
     const baseId = await this.runSbatch(argv, submissionMarker(x.id));
@@ -257,7 +283,6 @@ export class JobService {
       scriptPath: x.scriptPath, wrapperPath: x.wrapperPath, stdoutPattern: `${pattern}.out`, stderrPattern: `${pattern}.err`, baseId, arraySpec, sweepId: x.sweepId,
       resubmitOf: x.resubmitOf, submittedAt: this.deps.clock.now(),
     };
-    const tasks = arraySpec ? expandArraySpec(arraySpec) : null;
     const mem = getOption(x.sbatchArgs, '--mem') ?? x.headerMem;
     const time = getOption(x.sbatchArgs, '--time') ?? x.headerTime;
     let jobs: JobRow[];
@@ -277,8 +302,13 @@ export class JobService {
         cause: e,
       });
     }
-    this.deps.logger.info('job submitted', { jobId: baseId, kind: x.kind, source: x.source, tasks: jobs.length });
-    return { jobId: baseId, name, jobIds: jobs.map((j) => j.jobKey) };
+    this.deps.logger.info('job submitted', { jobId: baseId, kind: x.kind, source: x.source, tasks: jobs.length, ...(staged ? { rollout: 'staged' } : {}) });
+    // The canary goes out now; a release that fails here is tried again at the next tick.
+    const plan = staged && tasks ? await this.rollouts.start(baseId, x.id, tasks).catch((e: unknown) => {
+      this.deps.logger.warn('could not release the canary of a staged sweep yet', { jobId: baseId, error: describeError(e) });
+      return null;
+    }) : null;
+    return { jobId: baseId, name, jobIds: jobs.map((j) => j.jobKey), ...(plan ? { stages: plan.stages } : {}) };
   }
 
   /**

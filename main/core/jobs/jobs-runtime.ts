@@ -49,6 +49,8 @@ export class JobsRuntime implements Service {
   private readonly onFinal = (r: FinalizeResult) => {
     this.deps.logger.info('job ended', { job: r.job.jobKey, state: r.job.state, exit: r.job.exitCode, source: r.transition.source, triage: r.decision.action });
     void this.finalMetrics(r.job.jobKey).finally(() => this.dispatcher.flush());
+    // A staged sweep's next stage goes out as soon as the one before it has ended.
+    if (r.job.arrayTask !== null) void this.deps.jobs.rollouts.advance().finally(() => this.dispatcher.flush());
     if (r.decision.action !== 'none' && r.decision.action !== 'notify') void this.deps.jobs.runTriageActions().catch((e: unknown) => this.deps.logger.warn('triage actions failed', { error: describeError(e) }));
     this.publish();
   };
@@ -56,7 +58,7 @@ export class JobsRuntime implements Service {
 
   constructor(private readonly deps: JobsRuntimeDeps) {
     const { jobs } = deps;
-    this.dispatcher = new NotifyDispatcher(jobs.outbox, this.withFinalMetrics(deps.channels), deps.clock, deps.logger.child({ component: 'notify' }));
+    this.dispatcher = new NotifyDispatcher(jobs.outbox, this.withRolloutSilence(this.withFinalMetrics(deps.channels)), deps.clock, deps.logger.child({ component: 'notify' }));
     this.watcher = new CompletionWatcher({
       session: deps.session, files: jobs.files, eventsPath: () => jobs.eventsPath(), tracker: jobs.tracker, store: jobs.store, cursors: jobs.metrics, clock: deps.clock,
       logger: deps.logger.child({ component: 'completion-watcher' }),
@@ -200,6 +202,34 @@ export class JobsRuntime implements Service {
       if (this.finalReads.size > 1000) this.finalReads.delete(this.finalReads.keys().next().value ?? '');
     }
     return done;
+  }
+
+  /**
+   * Both channels, without the ends a stopped staged rollout made (tasks it never released,
+   * cancelled): its one ROLLOUT_HALTED notification speaks for them. Their rows are marked
+   * delivered like any other, so they are not offered again.
+   */
+  private withRolloutSilence(channels: NotifyChannels): NotifyChannels {
+    const rollouts = this.deps.jobs.rollouts;
+    const { tray, slack } = channels;
+    return {
+      ...(tray ? {
+        tray: {
+          notify: async (n) => {
+            // The dispatcher's id: hpc-relay:job:<job>:<final state>:tray.
+            const [, , key = '', state = ''] = n.id.split(':');
+            if (!rollouts.silenced(key, state)) await tray.notify(n);
+          },
+        },
+      } : {}),
+      ...(slack ? {
+        slack: {
+          reportJobEnd: async (report) => {
+            if (!rollouts.silenced(report.jobId, report.state)) await slack.reportJobEnd(report);
+          },
+        },
+      } : {}),
+    };
   }
 
   /** The Slack channel, with the job's final metric read done before its report goes out. */

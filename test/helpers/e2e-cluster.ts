@@ -8,7 +8,7 @@ import { ClusterService } from '../../main/core/cluster/cluster-service.js';
 import type { ExecOptions, ExecResult } from '../../main/core/cluster/ssh-session.js';
 import type { Core } from '../../main/core/index.js';
 import { createJobService, type JobService } from '../../main/core/jobs/index.js';
-import { JobsRuntime } from '../../main/core/jobs/jobs-runtime.js';
+import { JobsRuntime, type JobsRuntimeDeps } from '../../main/core/jobs/jobs-runtime.js';
 import { systemClock, type Notification } from '../../main/core/ports.js';
 import type { FinalizeResult } from '../../main/core/store/job-store.js';
 import type { TestbedInfo } from '../testbed/testbed-info.js';
@@ -69,7 +69,7 @@ export interface JobsApp {
  * runtime running (events stream, dispatcher with a recording tray); no poll tick unless the test
  * calls rt.tickNow().
  */
-export async function startJobsApp(tb: TestbedInfo, remoteDir: string, rules: Rule[] = []): Promise<JobsApp> {
+export async function startJobsApp(tb: TestbedInfo, remoteDir: string, rules: Rule[] = [], runtime: Pick<JobsRuntimeDeps, 'watcher'> = {}): Promise<JobsApp> {
   const core = testbedCore(tb, { settings: { 'cluster.remoteDir': remoteDir } });
   const base = core.cluster();
   const cluster = new BendableCluster(base.ssh, { remoteDir: base.ssh.target.remoteDir });
@@ -78,7 +78,7 @@ export async function startJobsApp(tb: TestbedInfo, remoteDir: string, rules: Ru
   const notes: Notification[] = [];
   const rt = new JobsRuntime({
     jobs, session: () => cluster.ssh, channels: { tray: { notify: async (n) => { notes.push(n); } } }, settings: () => core.settings.settings(), clock: systemClock,
-    logger: core.logger, pollMs: 3_600_000,
+    logger: core.logger, pollMs: 3_600_000, ...runtime,
   });
   await rt.start();
   await rt.watcher.ready;

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { followFileArgv, openStream, type StreamHandle } from '../cluster/stream-exec.js';
+import { openStream, type StreamHandle } from '../cluster/stream-exec.js';
 import type { SshSession } from '../cluster/ssh-session.js';
 import { describeError } from '../errors.js';
 import type { Clock, Logger } from '../ports.js';
@@ -25,6 +25,10 @@ export interface WatcherDeps {
   batchMs?: number;
   /** Backoff for reopening the stream after it closed. */
   reopenMs?: number[];
+  /** Past this many bytes the events file is rotated to events.log.1 (default 4 MiB; 0: never). */
+  rotateBytes?: number;
+  /** After a rotation, how long lines may still land in the old file before it is read to its end (default 2000). */
+  settleMs?: number;
 }
 
 export interface EventLine {
@@ -35,6 +39,25 @@ export interface EventLine {
 }
 
 const CURSOR_KEY = '(events)';
+const ROTATE_BYTES = 4 * 1024 * 1024;
+/** At most this much of a rotated file is read back (it was rotated at ROTATE_BYTES). */
+const OLD_GENERATION_CAP = 16 * 1024 * 1024;
+
+/**
+ * Follows the events file by name from a byte offset (`tail -F`: lines written while nobody
+ * watched are replayed; a file replaced by a rotation is followed into its new generation) and
+ * stops when the channel's stdin closes, so a dropped connection never leaves a tail behind.
+ * Unlike stream-exec's followFileArgv, tail's own notices stay on stderr: they say when the file
+ * was replaced. A constant script; the file and the offset are positional parameters.
+ */
+export const FOLLOW_EVENTS_SCRIPT = 'tail -c "+$2" -F "$1" & t=$!; trap \'kill $t 2>/dev/null\' EXIT HUP TERM; cat >/dev/null';
+
+export function followEventsArgv(file: string, fromByte: number): string[] {
+  return ['sh', '-c', FOLLOW_EVENTS_SCRIPT, 'sh', file, String(Math.max(0, Math.floor(fromByte)) + 1)];
+}
+
+/** tail -F's notices that the file it follows is another one now. */
+const REPLACED = /has been replaced|has appeared|following new file/;
 
 /** `<job> <exit code> <epoch>` as the wrapper writes it; null for anything else. */
 export function parseEventLine(line: string): Omit<EventLine, 'receivedAt'> | null {
@@ -60,6 +83,9 @@ export class CompletionWatcher extends EventEmitter<{ line: [EventLine]; open: [
   private batchTimer: { cancel(): void } | null = null;
   private reopenTimer: { cancel(): void } | null = null;
   private reopenAttempt = 0;
+  /** The inode of the events file generation being read (null where RemoteFiles cannot tell). */
+  private inode: string | null = null;
+  private rotating = false;
   private readyResolve: (() => void) | null = null;
   /** Resolves when the stream first opens. */
   readonly ready: Promise<void>;
@@ -84,8 +110,10 @@ export class CompletionWatcher extends EventEmitter<{ line: [EventLine]; open: [
     this.running = false;
     this.batchTimer?.cancel();
     this.reopenTimer?.cancel();
-    this.stream?.close();
+    const s = this.stream;
     this.stream = null;
+    s?.close();
+    if (s) void s.closed.then(() => this.emit('close'));
   }
 
   /** After sleep/resume: the stream may be dead without knowing it; start over. */
@@ -95,19 +123,30 @@ export class CompletionWatcher extends EventEmitter<{ line: [EventLine]; open: [
   }
 
   private async openNow(): Promise<void> {
-    if (!this.running || this.stream) return;
+    if (!this.running || this.stream || this.rotating) return;
     const { deps } = this;
     try {
       const file = await deps.eventsPath();
-      const size = await deps.files.touchSize(file);
+      const st = deps.files.touchStat ? await deps.files.touchStat(file) : { size: await deps.files.touchSize(file), inode: null };
       const saved = deps.cursors.findCursor(CURSOR_KEY, file);
+      const savedInode = saved?.state.inode ?? null;
+      const rotated = saved !== null && savedInode !== null && st.inode !== null && savedInode !== st.inode;
+      if (rotated) {
+        // Rotated since this cursor was saved (by another relay process, or while this one was
+        // off): the rest of the old generation is events.log.1, if that is still the one we read.
+        // tail -F may have fed us some of the new file already, so the old offset is not to be
+        // trusted: read the old generation whole and the new one from its start; lines already
+        // seen are recognised and skipped.
+        await this.readOldGeneration(file, savedInode, 0);
+      }
       // First run: start at the end. Later runs: where we stopped (replaying what was missed),
       // unless the file shrank (replaced), where the reconcile below covers the gap.
-      const resume = saved !== null && saved.offset <= size;
-      this.offset = resume ? saved.offset : size;
+      const resume = saved !== null && !rotated && saved.offset <= st.size;
+      this.offset = rotated ? 0 : resume ? saved.offset : st.size;
       this.partial = resume ? saved.state.partial : '';
+      this.inode = st.inode;
       this.saveCursor(file);
-      const handle = await openStream(deps.session(), followFileArgv(file, this.offset), (chunk) => this.onChunk(file, chunk));
+      const handle = await openStream(deps.session(), followEventsArgv(file, this.offset), (chunk) => this.onChunk(file, chunk), (err) => this.onTailNotice(err));
       if (!this.running) { handle.close(); return; }
       this.stream = handle;
       this.opens++;
@@ -115,8 +154,9 @@ export class CompletionWatcher extends EventEmitter<{ line: [EventLine]; open: [
       this.emit('open');
       this.readyResolve?.();
       deps.logger.info('watching the events file', { file, fromByte: this.offset });
-      void handle.closed.then(() => this.onClosed());
+      void handle.closed.then(() => { if (this.stream === handle) this.onClosed(); });
       void deps.tracker.reconcile(null, 'sacct').catch((e: unknown) => deps.logger.warn('reconcile after the events stream opened failed', { error: describeError(e) }));
+      if (this.rotateAt() > 0 && this.offset >= this.rotateAt()) void this.rotate(file);
     } catch (e) {
       deps.logger.warn('could not open the events stream', { error: describeError(e) });
       this.scheduleReopen();
@@ -137,7 +177,11 @@ export class CompletionWatcher extends EventEmitter<{ line: [EventLine]; open: [
   }
 
   private saveCursor(file: string): void {
-    this.deps.cursors.setCursor(CURSOR_KEY, file, { offset: this.offset, state: { partial: this.partial } });
+    this.deps.cursors.setCursor(CURSOR_KEY, file, { offset: this.offset, state: { partial: this.partial, ...(this.inode !== null ? { inode: this.inode } : {}) } });
+  }
+
+  private rotateAt(): number {
+    return this.deps.rotateBytes ?? ROTATE_BYTES;
   }
 
   private onChunk(file: string, chunk: Buffer): void {
@@ -145,7 +189,13 @@ export class CompletionWatcher extends EventEmitter<{ line: [EventLine]; open: [
     const text = this.partial + chunk.toString('utf8');
     const cut = text.lastIndexOf('\n');
     this.partial = cut === -1 ? text : text.slice(cut + 1);
-    const lines = cut === -1 ? [] : text.slice(0, cut).split('\n');
+    this.take(cut === -1 ? [] : text.slice(0, cut).split('\n'));
+    this.saveCursor(file);
+    if (this.rotateAt() > 0 && this.offset >= this.rotateAt() && !this.rotating) void this.rotate(file);
+  }
+
+  /** Event lines for known jobs: recorded (once: a line read twice across a rotation is recognised) and their jobs reconciled. */
+  private take(lines: readonly string[]): void {
     const now = this.deps.clock.now();
     for (const line of lines) {
       const ev = parseEventLine(line);
@@ -153,13 +203,78 @@ export class CompletionWatcher extends EventEmitter<{ line: [EventLine]; open: [
       const job = this.deps.store.get(ev.jobKey);
       // Another app instance's job, or one from before this store.
       if (!job) continue;
+      const seen = this.deps.store.events(ev.jobKey).some((e) => e.kind === 'exit-trap' && e.detail.epoch === ev.epoch && e.detail.exitCode === ev.exitCode);
+      if (seen) continue;
       this.deps.store.addEvent(ev.jobKey, 'exit-trap', { exitCode: ev.exitCode, epoch: ev.epoch }, now);
       this.emit('line', { ...ev, receivedAt: now });
       // Already final (a tick or the reconcile on open got there first): nothing to ask.
       if (!job.final) this.pending.set(ev.jobKey, 0);
     }
-    this.saveCursor(file);
     if (this.pending.size > 0) this.scheduleBatch(this.deps.batchMs ?? 100);
+  }
+
+  /** tail -F says the file was replaced (someone else rotated it): reopen, which reads what the switch may have skipped. */
+  private onTailNotice(chunk: Buffer): void {
+    if (!REPLACED.test(chunk.toString('utf8')) || this.rotating) return;
+    this.deps.logger.info('the events file was replaced; reopening it');
+    this.restart();
+  }
+
+  /** Reads what is left of an old generation (events.log.1, when it is the one with `inode`) from `from`. */
+  private async readOldGeneration(file: string, inode: string | null, from: number): Promise<void> {
+    const { files } = this.deps;
+    const old = `${file}.1`;
+    if (files.touchStat && inode !== null) {
+      const [probe] = await files.readRanges([{ path: old, offset: 0, cap: 0 }]);
+      if (!probe || probe.size === null) return;
+      const st = await files.touchStat(old);
+      if (st.inode !== inode) return;
+    }
+    const [r] = await files.readRanges([{ path: old, offset: from, cap: OLD_GENERATION_CAP }]);
+    if (!r || r.size === null) return;
+    const text = (from > 0 && r.start === from ? this.partial : '') + r.data.toString('utf8');
+    const lines = text.split('\n');
+    // The old generation is complete: its last line needs no newline to count.
+    this.take(lines);
+    this.deps.logger.info('read the rest of the rotated events file', { file: old, fromByte: r.start, bytes: r.data.length });
+  }
+
+  /**
+   * Rotates the events file once it passes rotateBytes: the stream stops first (so the byte
+   * offset is exactly what was read of the old generation), the file is renamed to events.log.1
+   * with an empty events.log in its place, lines still in flight to the old file are given
+   * settleMs to land, the old file is read from that offset to its end, and the stream starts on
+   * the new file at byte 0.
+   */
+  private async rotate(file: string): Promise<void> {
+    const { deps } = this;
+    if (this.rotating || !deps.files.rotate || !this.running) return;
+    this.rotating = true;
+    const stream = this.stream;
+    this.stream = null;
+    try {
+      stream?.close();
+      if (stream) await Promise.race([stream.closed, new Promise<void>((r) => { deps.clock.setTimeout(r, 5_000); })]);
+      const done = await deps.files.rotate(file, this.rotateAt());
+      if (done) {
+        const oldInode = this.inode;
+        const from = this.offset;
+        await new Promise<void>((r) => { deps.clock.setTimeout(r, deps.settleMs ?? 2_000); });
+        await this.readOldGeneration(file, oldInode, from);
+        const st = deps.files.touchStat ? await deps.files.touchStat(file) : { size: 0, inode: null };
+        this.offset = 0;
+        this.partial = '';
+        this.inode = st.inode;
+        this.saveCursor(file);
+        deps.logger.info('rotated the events file', { file, oldBytes: from });
+      }
+    } catch (e) {
+      deps.logger.warn('could not rotate the events file; trying again later', { error: describeError(e) });
+    } finally {
+      this.rotating = false;
+      if (stream) this.emit('close');
+      void this.openNow();
+    }
   }
 
   private scheduleBatch(ms: number): void {

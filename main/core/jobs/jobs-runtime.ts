@@ -6,7 +6,7 @@ import { NotifyDispatcher, type NotifyChannels } from '../notify/dispatcher.js';
 import type { Clock, Logger, StatusBoard } from '../ports.js';
 import type { Service, ServiceFactory } from '../runtime/runtime.js';
 import type { FinalizeResult } from '../store/job-store.js';
-import { CompletionWatcher } from './completion-watcher.js';
+import { CompletionWatcher, type WatcherDeps } from './completion-watcher.js';
 import type { JobService } from './job-service.js';
 
 export interface JobsRuntimeDeps {
@@ -19,6 +19,8 @@ export interface JobsRuntimeDeps {
   status?: StatusBoard;
   /** Overrides cluster.pollSeconds (tests); the setting's minimum of 30 s still applies to users. */
   pollMs?: number;
+  /** Events-file rotation (tests: a small size to rotate at, a short settle time). */
+  watcher?: Pick<WatcherDeps, 'rotateBytes' | 'settleMs'>;
 }
 
 /** Jobs whose files one final metric read covers (a job has 3 to 5 files: log, metrics.csv, summary.json). */
@@ -61,7 +63,7 @@ export class JobsRuntime implements Service {
     this.dispatcher = new NotifyDispatcher(jobs.outbox, this.withRolloutSilence(this.withFinalMetrics(deps.channels)), deps.clock, deps.logger.child({ component: 'notify' }));
     this.watcher = new CompletionWatcher({
       session: deps.session, files: jobs.files, eventsPath: () => jobs.eventsPath(), tracker: jobs.tracker, store: jobs.store, cursors: jobs.metrics, clock: deps.clock,
-      logger: deps.logger.child({ component: 'completion-watcher' }),
+      logger: deps.logger.child({ component: 'completion-watcher' }), ...deps.watcher,
     });
   }
 

@@ -18,6 +18,14 @@ export interface RemoteFiles {
   touchSize(path: string): Promise<number>;
   /** Reads byte ranges of several files in one command. */
   readRanges(reqs: readonly RangeRequest[]): Promise<RangeResult[]>;
+  /** Like touchSize, with the file's inode: which generation of a rotated file this is. */
+  touchStat?(path: string): Promise<{ size: number; inode: string }>;
+  /**
+   * Renames `path` to `path.1` (replacing an older one) and starts an empty `path`, when `path`
+   * has at least `minBytes`; false when it was smaller (someone rotated it already) or another
+   * process is rotating it right now.
+   */
+  rotate?(path: string, minBytes: number): Promise<boolean>;
 }
 
 export interface RangeRequest {
@@ -38,6 +46,24 @@ export interface RangeResult {
 }
 
 export const TOUCH_SIZE_SCRIPT = 'umask 077; mkdir -p "$(dirname "$1")" && touch "$1" && wc -c < "$1"';
+export const TOUCH_STAT_SCRIPT = 'umask 077; mkdir -p "$(dirname "$1")" && touch "$1" && s=$(wc -c < "$1") && i=$(ls -i "$1" | awk \'{print $1}\') && echo "$((s + 0)) $i"';
+/**
+ * A rotation of the events file: under a lock directory (two relay processes never rotate at once),
+ * only while the file is still at least $2 bytes, `mv` to `$1.1` and a new empty `$1`. Wrappers
+ * append by name (`>>` opens the file at each write), so every line after the rename lands in the
+ * new file; one whose writer had opened the old file just before lands in `$1.1`. Exit 3: not rotated.
+ */
+export const ROTATE_SCRIPT = [
+  'f=$1',
+  // A lock left by a rotation that was killed half-way is stale after a minute.
+  'find "$f.rotating" -maxdepth 0 -mmin +1 -exec rmdir {} \\; 2>/dev/null',
+  'mkdir "$f.rotating" 2>/dev/null || exit 3',
+  'trap \'rmdir "$f.rotating"\' EXIT',
+  's=$(wc -c < "$f" 2>/dev/null) || exit 3',
+  '[ "$((s + 0))" -ge "$2" ] || exit 3',
+  'mv -f "$f" "$f.1" || exit 1',
+  'umask 077; : >> "$f"',
+].join('\n');
 export const READ_RANGES_SCRIPT = [
   'i=0',
   'while [ "$#" -ge 3 ]; do',
@@ -76,6 +102,20 @@ export class ClusterRemoteFiles implements RemoteFiles {
     const n = Number(out.trim());
     if (!Number.isInteger(n)) throw new RelayError('REMOTE_COMMAND_FAILED', `Could not read the size of ${path}.`);
     return n;
+  }
+
+  async touchStat(path: string): Promise<{ size: number; inode: string }> {
+    const out = await this.cluster().run(['sh', '-c', TOUCH_STAT_SCRIPT, 'sh', path], { timeoutMs: 30_000, idempotent: true });
+    const m = /^(\d+) (\d+)\s*$/.exec(out.trim());
+    if (!m?.[1] || !m[2]) throw new RelayError('REMOTE_COMMAND_FAILED', `Could not read the size of ${path}.`);
+    return { size: Number(m[1]), inode: m[2] };
+  }
+
+  async rotate(path: string, minBytes: number): Promise<boolean> {
+    const r = await this.cluster().exec(['sh', '-c', ROTATE_SCRIPT, 'sh', path, String(Math.max(0, Math.floor(minBytes)))], { timeoutMs: 30_000 });
+    if (r.code === 3) return false;
+    if (r.code !== 0) throw new RelayError('REMOTE_COMMAND_FAILED', `Could not rotate ${path}: ${(r.stderr || r.stdout).trim().slice(0, 200) || `exit ${r.code ?? r.signal}`}.`);
+    return true;
   }
 
   async readRanges(reqs: readonly RangeRequest[]): Promise<RangeResult[]> {

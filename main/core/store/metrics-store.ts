@@ -7,7 +7,7 @@ export interface FileCursor {
    * The partial last line (and, for CSV, the header) kept between reads; `skipLine` when that line
    * grew too long to keep and was dropped, so the rest of it up to its newline is skipped too.
    */
-  state: { partial: string; header?: string[] | null; counters?: Record<string, number>; skipLine?: boolean };
+  state: { partial: string; header?: string[] | null; counters?: Record<string, number>; skipLine?: boolean; inode?: string };
 }
 
 export interface StoredPoint extends MetricPoint {

@@ -20,7 +20,7 @@ import { ElectronNotifier } from './adapters/electron-notifier.js';
 import { ElectronPrompt } from './adapters/electron-prompt.js';
 import { ElectronStoreConfigStore } from './adapters/electron-store-config-store.js';
 import { installGracefulQuit } from './app/graceful-quit.js';
-import { OPEN_AT_LOGIN, applyLoginItem, startedHidden } from './app/login-item.js';
+import { applyLoginItem, startedHidden } from './app/login-item.js';
 import { createMainWindow, createWindowPresenter } from './app/main-window.js';
 import { createNavigator } from './app/navigator.js';
 import { wirePower } from './app/power.js';
@@ -184,7 +184,8 @@ function start(): void {
     .whenReady()
     .then(async () => {
       if (process.platform === 'darwin') app.dock?.hide();
-      applyLoginItem(app, process.platform, OPEN_AT_LOGIN);
+      // app.openAtLogin is read at each start; a change takes effect from the next one.
+      void services.then(({ core }) => applyLoginItem(app, process.platform, core.settings.settings().app.openAtLogin));
       tray = createTray({
         iconDir: trayIconDir(app, process.resourcesPath),
         platform: process.platform,

@@ -8,12 +8,6 @@ import type { App } from 'electron';
 /** The argument Windows' login item passes, and that `--hidden` on any command line honours. */
 export const HIDDEN_ARG = '--hidden';
 
-/**
- * Whether to start at login. Read as a constant until there is a setting for it (the settings
- * schema is owned by main/core/config); see the README's open points.
- */
-export const OPEN_AT_LOGIN = false;
-
 export function applyLoginItem(app: Pick<App, 'isPackaged' | 'setLoginItemSettings'>, platform: NodeJS.Platform, openAtLogin: boolean): boolean {
   if (!app.isPackaged || (platform !== 'darwin' && platform !== 'win32')) return false;
   app.setLoginItemSettings({ openAtLogin, openAsHidden: true, args: [HIDDEN_ARG] });

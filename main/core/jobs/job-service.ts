@@ -53,23 +53,15 @@ export interface JobSummary {
   best?: BestMetric;
 }
 
+export type { JobStats, TailResult } from './job-types.js';
+import type { JobStats, TailResult } from './job-types.js';
+
 export interface BestMetric {
   series: string;
   value: number;
   step: number;
 }
 
-export interface JobStats {
-  jobId: string;
-  name: string;
-  state: string;
-  exitCode: string | null;
-  elapsedSec: number | null;
-  timeLimitSec: number | null;
-  maxRssBytes: number | null;
-  reqMemBytes: number | null;
-  nodeList?: string;
-}
 
 export interface SubmitResult {
   jobId: string;
@@ -80,12 +72,6 @@ export interface SubmitResult {
   stages?: number[][];
 }
 
-export interface TailResult {
-  jobId: string;
-  lines: string[];
-  path?: string;
-  truncated: boolean;
-}
 
 export interface ResubmitChanges {
   mem?: string;

@@ -5,6 +5,10 @@
  * Every method may throw a `RelayError`: its sentence (and fix) is what the Slack user is shown.
  */
 
+import type { JobStats, TailResult } from '../jobs/job-types.js';
+
+export type { JobStats, TailResult };
+
 /** One job, as `status` lists it. `state` uses SLURM's state names (PENDING, RUNNING, COMPLETED, …). */
 export interface JobSummary {
   /** SLURM job id; array tasks as `12345_7`. */
@@ -22,30 +26,7 @@ export interface JobSummary {
   best?: { series: string; value: number; step: number };
 }
 
-export interface TailResult {
-  jobId: string;
-  /** The last lines of the job's output, oldest first, without line terminators. */
-  lines: string[];
-  /** The file they came from, for the heading. */
-  path?: string;
-  /** True when the output was cut (the caller asked for fewer lines than exist, or a byte cap hit). */
-  truncated: boolean;
-}
 
-export interface JobStats {
-  jobId: string;
-  name: string;
-  state: string;
-  /** SLURM's `exit:signal`, e.g. `0:0`, `3:0`; null while running. */
-  exitCode: string | null;
-  elapsedSec: number | null;
-  timeLimitSec: number | null;
-  /** Peak resident memory over the job's steps; null when accounting has none yet. */
-  maxRssBytes: number | null;
-  /** Memory the job asked for (for the whole job). */
-  reqMemBytes: number | null;
-  nodeList?: string;
-}
 
 export interface SubmitResult {
   jobId: string;

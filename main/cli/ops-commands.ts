@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import type { Command } from 'commander';
 import type { Core } from '../core/index.js';
 import { Runtime, type ServiceFactory } from '../core/runtime/runtime.js';
-import { printJson } from './output.js';
+import { printDoctorReport } from './doctor-output.js';
 import { UsageError } from './output.js';
 
 type OpenCore = (opts?: { logToStderr?: boolean }) => Promise<Core>;
@@ -10,20 +10,13 @@ type OpenCore = (opts?: { logToStderr?: boolean }) => Promise<Core>;
 export function registerOpsCommands(program: Command, open: OpenCore, services: ServiceFactory[]): void {
   program
     .command('doctor')
-    .option('--json', 'print {"ok", "checks": [{"id", "ok", "message", "fix"}]}')
+    .option('--json', 'print {"ok", "checks": [{"id", "ok", "warning", "message", "fix"}]}')
     .description('Check every part of the setup; exit 1 when any check fails.')
     .action(async (opts: { json?: boolean }) => {
       const core = await open();
       try {
         const report = await core.doctor();
-        if (opts.json) {
-          printJson({ ok: report.ok, checks: report.checks.map(({ id, ok, message, fix }) => ({ id, ok, message, fix })) });
-        } else {
-          for (const c of report.checks) {
-            process.stdout.write(`${c.ok ? '✓' : '✗'} ${c.title}: ${c.message}\n`);
-            if (!c.ok && c.fix) process.stdout.write(`    fix: ${c.fix}\n`);
-          }
-        }
+        printDoctorReport(report, opts.json);
         process.exitCode = report.ok ? 0 : 1;
       } finally {
         await core.close();

@@ -3,6 +3,7 @@ import type { Core } from '../core/index.js';
 import { runDoctor } from '../core/doctor/doctor.js';
 import { slackChecks } from '../core/slack/checks.js';
 import { slackAppManifest } from '../core/slack/manifest.js';
+import { printDoctorReport } from './doctor-output.js';
 import { printJson } from './output.js';
 
 type OpenCore = () => Promise<Core>;
@@ -28,22 +29,15 @@ export function registerSlackCommands(program: Command, open: OpenCore): void {
 
   slack
     .command('test')
-    .option('--json', 'print {"ok", "checks": [{"id", "ok", "message", "fix"}]}')
+    .option('--json', 'print {"ok", "checks": [{"id", "ok", "warning", "message", "fix"}]}')
     .option('--no-events', 'skip the event round trip (it posts one DM to the first allowed user)')
     .description('Check the Slack setup: auth.test with the bot token, apps.connections.open with the app token, the scopes, and that events arrive; exit 1 when any fails.')
     .action(async (opts: { json?: boolean; events: boolean }) => {
       const core = await open();
       try {
         const report = await runDoctor(slackChecks({ settings: core.settings, secrets: core.secrets, logger: core.logger }, { events: opts.events }));
-        if (opts.json) {
-          printJson({ ok: report.ok, checks: report.checks.map(({ id, ok, message, fix }) => ({ id, ok, message, fix })) });
-        } else {
-          for (const c of report.checks) {
-            process.stdout.write(`${c.ok ? '✓' : '✗'} ${c.title}: ${c.message}\n`);
-            if (!c.ok && c.fix) process.stdout.write(`    fix: ${c.fix}\n`);
-          }
-          if (!core.settings.settings().slack.enabled) process.stdout.write('note: slack.enabled is false; run `hpc-relay config set slack.enabled true` to start the gateway with the app or `hpc-relay daemon`.\n');
-        }
+        printDoctorReport(report, opts.json);
+        if (!opts.json && !core.settings.settings().slack.enabled) process.stdout.write('note: slack.enabled is false; run `hpc-relay config set slack.enabled true` to start the gateway with the app or `hpc-relay daemon`.\n');
         process.exitCode = report.ok ? 0 : 1;
       } finally {
         await core.close();

@@ -74,10 +74,11 @@ describe('hpc-relay CLI (spawned as a process)', () => {
     const home = makeHome('cli');
     const r = await runCli(['doctor', '--json'], { home, env: { HPC_RELAY_SLACK_BOT_TOKEN: TEST_SECRETS.slackBot } });
     expect(r.code).toBe(1);
-    const report = JSON.parse(r.stdout) as { ok: boolean; checks: { id: string; ok: boolean; message: string; fix: string | null }[] };
+    const report = JSON.parse(r.stdout) as { ok: boolean; checks: { id: string; ok: boolean; warning: boolean; message: string; fix: string | null }[] };
     expect(report.ok).toBe(false);
     for (const c of report.checks) {
-      expect(Object.keys(c).sort()).toEqual(['fix', 'id', 'message', 'ok']);
+      expect(Object.keys(c).sort()).toEqual(['fix', 'id', 'message', 'ok', 'warning']);
+      expect(typeof c.warning).toBe('boolean');
       if (!c.ok) expect(c.fix).toBeTruthy();
     }
     const ssh = report.checks.find((c) => c.id === 'ssh.connect');

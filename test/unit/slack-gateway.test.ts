@@ -158,6 +158,7 @@ describe('Slack gateway: hostile and free-form text', () => {
     ['status\ntouch /tmp/pwned', /one line/],
     ['x'.repeat(100_000), /too long for a command \(100000 characters/],
     ['!frobnicate now', /`frobnicate` is not a command; `help` lists them/],
+    ['!fro\u200bb\u2060 now', /^`fro\\u200bb\\u2060` is not a command/],
     ['submit cnn lr="0.1', /double quote is not closed/],
   ] as const;
 

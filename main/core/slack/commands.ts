@@ -185,6 +185,6 @@ export function noAgentReply(surface: Surface): SlackReply {
 
 /** The reply for `!foo` / `/hpc foo`: one sentence. */
 export function unknownCommandReply(word: string, surface: Surface): SlackReply {
-  const w = clipText(word.replace(/`/g, "'"), 40);
-  return { text: `\`${escapeText(w)}\` is not a command; \`${commandPrefix(surface)}help\` lists them.` };
+  // `code()` makes invisible and direction-flipping characters visible (\u202e), so the echo reads as typed.
+  return { text: `${code(clipText(word, 40))} is not a command; \`${commandPrefix(surface)}help\` lists them.` };
 }

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { readable } from '../core/text/readable.js';
 import { describeError } from '../core/errors.js';
 import type { Core } from '../core/index.js';
 import { JobsRuntime } from '../core/jobs/jobs-runtime.js';
@@ -113,13 +114,15 @@ export function registerJobsCommands(program: Command, open: OpenCore): void {
     .argument('<job>', 'a job id such as 12345 or an array task such as 12345_7')
     .option('-n, --lines <n>', 'how many lines', '20')
     .option('--stderr', "show the job's stderr instead of its stdout")
-    .description("Print the last lines of a job's output (reads only the end of the file).")
-    .action(async (job: string, opts: { lines: string; stderr?: boolean }) => {
+    .option('--raw', 'print the lines exactly as the job wrote them (terminal escapes included)')
+    .description("Print the last lines of a job's output (reads only the end of the file); terminal escapes are removed and invisible characters shown as \\uXXXX unless --raw.")
+    .action(async (job: string, opts: { lines: string; stderr?: boolean; raw?: boolean }) => {
       const n = Number(opts.lines);
       if (!Number.isInteger(n) || n < 0 || n > 100_000) throw new UsageError(`-n must be a whole number of lines from 0 to 100000 (got "${opts.lines}").`);
       await withCore(open, async (core) => {
         const r = await core.jobs().tail(job, n, opts.stderr ? 'stderr' : 'stdout');
-        if (r.lines.length) process.stdout.write(`${r.lines.join('\n')}\n`);
+        // A job's output is untrusted: raw escapes could retitle the terminal or write the clipboard (OSC 52).
+        if (r.lines.length) process.stdout.write(`${r.lines.map((l) => (opts.raw ? l : readable(l))).join('\n')}\n`);
       });
     });
 

@@ -97,6 +97,18 @@ describe.concurrent('hpc-relay job commands on the real testbed', () => {
     expect((await runCli(['tail', jobId, '-n', 'lots'], { home: h })).code).toBe(2);
   }, 200_000);
 
+  it('tail shows a job\'s terminal escapes and invisible characters defused, and --raw prints them as written', async () => {
+    const h = await home('cli');
+    const sub = await runCli(['submit', path.join(SCRIPTS, 'escapes.sh'), '--json'], { home: h });
+    expect(sub.code, sub.stderr).toBe(0);
+    const { jobId } = JSON.parse(sub.stdout) as { jobId: string };
+    await until('the job to complete', async () => (await jobsJson(h)).find((j) => j.jobId === jobId && j.final), 150_000, 2_000);
+    const tail = await runCli(['tail', jobId, '-n', '3'], { home: h });
+    expect(tail).toMatchObject({ code: 0, stdout: 'red text\nepoch 3/3\nzero\\u200bwidth\n' });
+    const raw = await runCli(['tail', jobId, '-n', '3', '--raw'], { home: h });
+    expect(raw).toMatchObject({ code: 0, stdout: '\u001b]0;pwned\u0007\u001b[31mred\u001b[0m text\nepoch 1/3\repoch 2/3\repoch 3/3\nzero\u200bwidth\n' });
+  }, 200_000);
+
   it('watch prints state changes as they happen (the end through the events file) and ends on SIGINT', async () => {
     const h = await home('watch');
     const watch = spawnWith([path.join(REPO_ROOT, 'bin', 'hpc-relay.js'), 'watch', '--json'], { HPC_RELAY_HOME: h });

@@ -11,6 +11,11 @@
  *   `events_api` / `slash_commands` / `interactive` envelopes and matches acks by `envelope_id`.
  * - File uploads (`files.uploadV2` = getUploadURLExternal + POST to the upload URL +
  *   completeUploadExternal) and `response_url` posts are served by the same HTTP server.
+ * - Messages keep their `metadata` (chat.postMessage's `{event_type, event_payload}`);
+ *   `conversations.history` and `conversations.replies` read them back the way Slack does (newest
+ *   first / thread oldest first, `oldest`/`latest` exclusive unless `inclusive`, `limit`, opaque
+ *   `cursor`, `has_more`, metadata only with `include_all_metadata`, the `*:history` scope of the
+ *   conversation's type, `not_in_channel` for channels the bot is not in).
  *
  * Everything the client sends is recorded; `waitFor…` helpers resolve on state changes (no polling).
  */
@@ -140,9 +145,16 @@ export interface StoredMessage {
   text: string;
   blocks?: unknown[];
   files?: string[];
+  /** chat.postMessage's `metadata` (returned by history reads with `include_all_metadata`). */
+  metadata?: MessageMetadata;
   ephemeralTo?: string;
   edited: boolean;
   reactions: Array<{ name: string; users: string[] }>;
+}
+
+export interface MessageMetadata {
+  event_type: string;
+  event_payload: Json;
 }
 
 export type EnvelopeType = 'events_api' | 'slash_commands' | 'interactive';
@@ -289,6 +301,7 @@ const DEFAULT_WAIT_MS = 5000;
 
 const ALL_SCOPES = [
   'chat:write', 'im:write', 'im:read', 'im:history', 'channels:read', 'groups:read', 'mpim:read',
+  'channels:history', 'groups:history', 'mpim:history',
   'users:read', 'files:write', 'reactions:write', 'commands', 'app_mentions:read',
 ];
 
@@ -716,6 +729,8 @@ class SlackEmulatorImpl implements SlackEmulator {
         scope: (p) => this.conversationTypes(p).map((t) => CONVERSATION_TYPE_SCOPE[t] ?? 'channels:read'),
         handle: (p) => this.conversationsList(p),
       },
+      'conversations.history': { token: 'bot', scope: (p) => this.historyScope(p), handle: (p) => this.conversationsHistory(p) },
+      'conversations.replies': { token: 'bot', scope: (p) => this.historyScope(p), handle: (p) => this.conversationsReplies(p) },
       'users.info': { token: 'bot', scope: 'users:read', handle: (p) => this.usersInfo(p) },
       'files.getUploadURLExternal': { token: 'bot', scope: 'files:write', handle: (p) => this.filesGetUploadUrl(p) },
       'files.completeUploadExternal': { token: 'bot', scope: 'files:write', handle: (p) => this.filesComplete(p) },
@@ -723,7 +738,9 @@ class SlackEmulatorImpl implements SlackEmulator {
     };
   }
 
-  private messageJson(m: StoredMessage): Json {
+  /** A message as Slack's APIs and events show it; `metadata` only where Slack includes it. */
+  private messageJson(m: StoredMessage, opts: { metadata?: boolean; thread?: boolean } = {}): Json {
+    const replies = opts.thread ? this.repliesTo(m) : [];
     return {
       type: 'message',
       ...(m.botId ? { bot_id: m.botId, app_id: this.appId } : {}),
@@ -732,8 +749,14 @@ class SlackEmulatorImpl implements SlackEmulator {
       ts: m.ts,
       team: this.teamId,
       ...(m.threadTs ? { thread_ts: m.threadTs } : {}),
+      ...(m.threadTs && m.threadTs !== m.ts ? { parent_user_id: this.findMessage(m.channel, m.threadTs)?.user } : {}),
+      ...(replies.length ? {
+        thread_ts: m.ts, reply_count: replies.length, reply_users_count: new Set(replies.map((r) => r.user)).size,
+        reply_users: [...new Set(replies.map((r) => r.user))], latest_reply: replies.at(-1)?.ts,
+      } : {}),
       ...(m.blocks ? { blocks: m.blocks } : {}),
-      ...(m.files ? { files: m.files.map((id) => ({ id })) } : {}),
+      ...(m.files ? { upload: false, files: m.files.map((id) => this.fileJson(id)) } : {}),
+      ...(opts.metadata && m.metadata ? { metadata: m.metadata } : {}),
       ...(m.edited ? { edited: { user: m.user, ts: m.ts } } : {}),
       ...(m.reactions.length ? { reactions: m.reactions.map((r) => ({ name: r.name, users: r.users, count: r.users.length })) } : {}),
       ...(m.botId ? { bot_profile: this.botProfile() } : {}),
@@ -763,12 +786,14 @@ class SlackEmulatorImpl implements SlackEmulator {
     const channel = this.resolveChannel(str(p, 'channel'));
     if (!channel.isIm && !channel.isMember) throw new PlatformError('not_in_channel');
     const { text, blocks } = this.messageContent(p, true);
+    const metadata = this.messageMetadata(p.metadata);
     const threadTs = str(p, 'thread_ts');
     const m: StoredMessage = {
       channel: channel.id, ts: this.nextTs(), user: this.botUserId, botId: this.botId, text: text ?? '',
       edited: false, reactions: [],
       ...(threadTs ? { threadTs } : {}),
       ...(blocks ? { blocks } : {}),
+      ...(metadata ? { metadata } : {}),
     };
     this.storeMessage(m);
     if (this.echoBotMessages && channel.isIm) {
@@ -778,7 +803,126 @@ class SlackEmulatorImpl implements SlackEmulator {
         this.sendEvent({ ...this.messageJson(m), channel: channel.id, channel_type: 'im', event_ts: m.ts });
       });
     }
-    return { ok: true, channel: channel.id, ts: m.ts, message: this.messageJson(m) };
+    return { ok: true, channel: channel.id, ts: m.ts, message: this.messageJson(m, { metadata: true }) };
+  }
+
+  /** chat.postMessage's `metadata`: `{event_type, event_payload}` (JSON in form bodies). */
+  private messageMetadata(v: unknown): MessageMetadata | undefined {
+    if (v === undefined) return undefined;
+    if (!isRecord(v)) throw new PlatformError('invalid_metadata_format');
+    const { event_type: type, event_payload: payload } = v;
+    if (typeof type !== 'string' || type.length === 0 || type.length > 255 || !isRecord(payload)) throw new PlatformError('invalid_metadata_schema');
+    if (JSON.stringify(v).length > 8_000) throw new PlatformError('metadata_too_large');
+    return { event_type: type, event_payload: structuredClone(payload) };
+  }
+
+  private fileJson(id: string): Json {
+    const u = this.uploads.find((x) => x.fileId === id);
+    if (!u) return { id, mode: 'tombstone' };
+    return {
+      id: u.fileId, created: Math.floor(Date.now() / 1000), name: u.filename, title: u.title ?? u.filename,
+      mimetype: mimeFor(u.filename), filetype: u.filename.split('.').pop() ?? 'binary', user: this.botUserId,
+      size: u.bytes?.length ?? 0, url_private: `${this.url}/files-pri/${this.teamId}-${u.fileId}/${u.filename}`,
+      permalink: `https://${this.teamDomain}.slack.com/files/${this.botUserId}/${u.fileId}/${u.filename}`,
+    };
+  }
+
+  /** The replies in `parent`'s thread, oldest first. */
+  private repliesTo(parent: StoredMessage): StoredMessage[] {
+    return (this.store.get(parent.channel) ?? []).filter((m) => !m.ephemeralTo && m.threadTs === parent.ts && m.ts !== parent.ts);
+  }
+
+  // ------------------------------------------------------------------------- history reads
+
+  /** The `*:history` scope for the conversation's type (nothing for an unknown channel: it is not found). */
+  private historyScope(p: Json): string[] {
+    const c = this.channels.get(str(p, 'channel') ?? '');
+    if (!c) return [];
+    if (c.isIm) return ['im:history'];
+    return [c.isPrivate ? 'groups:history' : 'channels:history'];
+  }
+
+  /** The conversation a history read is for: an ID (names are not accepted), the bot a member. */
+  private historyChannel(p: Json): EmulatedChannel {
+    const c = this.channels.get(str(p, 'channel') ?? '');
+    if (!c) throw new PlatformError('channel_not_found');
+    if (!c.isIm && !c.isMember) throw new PlatformError('not_in_channel');
+    return c;
+  }
+
+  /** `oldest`/`latest`/`inclusive` as a filter on message ts (Slack: both bounds exclusive by default). */
+  private timeRange(p: Json): (ts: string) => boolean {
+    const bound = (key: 'oldest' | 'latest'): number | undefined => {
+      const v = str(p, key);
+      if (v === undefined || v === '') return undefined;
+      if (!/^\d+(\.\d{1,6})?$/.test(v)) throw new PlatformError(`invalid_ts_${key}`);
+      return tsMicros(v);
+    };
+    const oldest = bound('oldest') ?? 0;
+    const latest = bound('latest') ?? Number.MAX_SAFE_INTEGER;
+    const inclusive = ['true', '1'].includes(str(p, 'inclusive') ?? '');
+    return (ts) => {
+      const t = tsMicros(ts);
+      return inclusive ? t >= oldest && t <= latest : t > oldest && t < latest;
+    };
+  }
+
+  /** One page of `list` (already in answer order) from the cursor on: Slack's opaque `next_ts:` cursors. */
+  private page(p: Json, list: StoredMessage[], newestFirst: boolean): { page: StoredMessage[]; nextCursor: string | undefined } {
+    const raw = Number(str(p, 'limit') ?? 100);
+    const limit = Number.isFinite(raw) && raw >= 1 ? Math.min(Math.floor(raw), 999) : 100;
+    const cursor = str(p, 'cursor');
+    let from = 0;
+    if (cursor) {
+      const m = /^next_ts:(\d+\.\d{6})$/.exec(Buffer.from(cursor, 'base64').toString('utf8'));
+      if (!m?.[1]) throw new PlatformError('invalid_cursor');
+      const at = tsMicros(m[1]);
+      from = list.findIndex((x) => (newestFirst ? tsMicros(x.ts) <= at : tsMicros(x.ts) >= at));
+      if (from < 0) from = list.length;
+    }
+    const page = list.slice(from, from + limit);
+    const next = list[from + limit];
+    return { page, nextCursor: next ? Buffer.from(`next_ts:${next.ts}`).toString('base64') : undefined };
+  }
+
+  private conversationsHistory(p: Json): Json {
+    const c = this.historyChannel(p);
+    const inRange = this.timeRange(p);
+    const metadata = ['true', '1'].includes(str(p, 'include_all_metadata') ?? '');
+    // Channel history holds the top-level messages; thread replies are read with conversations.replies.
+    const list = (this.store.get(c.id) ?? [])
+      .filter((m) => !m.ephemeralTo && (!m.threadTs || m.threadTs === m.ts) && inRange(m.ts))
+      .sort((a, b) => tsMicros(b.ts) - tsMicros(a.ts));
+    const { page, nextCursor } = this.page(p, list, true);
+    return {
+      ok: true,
+      messages: page.map((m) => this.messageJson(m, { metadata, thread: true })),
+      has_more: nextCursor !== undefined,
+      pin_count: 0,
+      channel_actions_ts: null,
+      channel_actions_count: 0,
+      ...(nextCursor ? { response_metadata: { next_cursor: nextCursor } } : {}),
+    };
+  }
+
+  private conversationsReplies(p: Json): Json {
+    const c = this.historyChannel(p);
+    const ts = str(p, 'ts');
+    const hit = ts ? this.findMessage(c.id, ts) : undefined;
+    if (!hit || hit.ephemeralTo) throw new PlatformError('thread_not_found');
+    const parent = hit.threadTs && hit.threadTs !== hit.ts ? this.findMessage(c.id, hit.threadTs) ?? hit : hit;
+    const inRange = this.timeRange(p);
+    const metadata = ['true', '1'].includes(str(p, 'include_all_metadata') ?? '');
+    const replies = this.repliesTo(parent).filter((m) => inRange(m.ts)).sort((a, b) => tsMicros(a.ts) - tsMicros(b.ts));
+    const { page, nextCursor } = this.page(p, replies, false);
+    // The thread's parent comes first, on the first page.
+    const messages = str(p, 'cursor') ? page : [parent, ...page];
+    return {
+      ok: true,
+      messages: messages.map((m) => this.messageJson(m, { metadata, thread: m === parent })),
+      has_more: nextCursor !== undefined,
+      ...(nextCursor ? { response_metadata: { next_cursor: nextCursor } } : {}),
+    };
   }
 
   private chatPostEphemeral(p: Json): Json {
@@ -938,15 +1082,7 @@ class SlackEmulatorImpl implements SlackEmulator {
       });
     }
     this.notify();
-    return {
-      ok: true,
-      files: done.map((u) => ({
-        id: u.fileId, created: Math.floor(Date.now() / 1000), name: u.filename, title: u.title ?? u.filename,
-        mimetype: mimeFor(u.filename), filetype: u.filename.split('.').pop() ?? 'binary', user: this.botUserId,
-        size: u.bytes?.length ?? 0, url_private: `${this.url}/files-pri/${this.teamId}-${u.fileId}/${u.filename}`,
-        permalink: `https://${this.teamDomain}.slack.com/files/${this.botUserId}/${u.fileId}/${u.filename}`,
-      })),
-    };
+    return { ok: true, files: done.map((u) => this.fileJson(u.fileId)) };
   }
 
   private reactionsAdd(p: Json): Json {
@@ -1364,6 +1500,12 @@ class SlackEmulatorImpl implements SlackEmulator {
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
     await closeServer(this.server);
   }
+}
+
+/** A message ts (`1700000000.000123`) or a time bound (`1700000000`, `1700000000.5`) in microseconds. */
+function tsMicros(ts: string): number {
+  const [sec = '0', frac = ''] = ts.split('.');
+  return Number(sec) * 1e6 + Number(frac.padEnd(6, '0').slice(0, 6));
 }
 
 function mimeFor(filename: string): string {

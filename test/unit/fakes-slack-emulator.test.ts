@@ -497,3 +497,87 @@ describe('Slack emulator: Web API', () => {
     expect(emu.messages(dm).at(-1)).toMatchObject({ files: [up?.fileId], text: 'Job 42' });
   });
 });
+
+describe('Slack emulator: message metadata and history reads', () => {
+  const META = { event_type: 'hpc_relay_report', event_payload: { key: 'hpc-relay:job:42:COMPLETED:slack', attempt: 'a1' } };
+
+  it('keeps chat.postMessage metadata; conversations.history returns it only with include_all_metadata', async () => {
+    const emu = await emulator();
+    const client = webClient(emu);
+    const posted = await client.chat.postMessage({ channel: 'C0GENERAL01', text: 'report', metadata: META });
+    expect(emu.callsTo('chat.postMessage')[0]?.params.metadata).toEqual(META);
+    expect(emu.messages('C0GENERAL01')[0]?.metadata).toEqual(META);
+    expect(posted.message?.metadata).toEqual(META);
+    const plain = await client.conversations.history({ channel: 'C0GENERAL01' });
+    expect(plain.messages?.map((m) => [m.ts, m.text, m.metadata])).toEqual([[posted.ts, 'report', undefined]]);
+    const all = await client.conversations.history({ channel: 'C0GENERAL01', include_all_metadata: true });
+    expect(all.messages?.[0]).toMatchObject({ ts: posted.ts, bot_id: emu.botId, user: emu.botUserId, metadata: META });
+    expect(all).toMatchObject({ ok: true, has_more: false });
+    // Slack refuses metadata of the wrong shape.
+    await expect(client.apiCall('chat.postMessage', { channel: 'C0GENERAL01', text: 'x', metadata: { event_type: 'x' } })).rejects.toMatchObject({ data: { error: 'invalid_metadata_schema' } });
+    await expect(client.apiCall('chat.postMessage', { channel: 'C0GENERAL01', text: 'x', metadata: 'not json' })).rejects.toMatchObject({ data: { error: 'invalid_metadata_format' } });
+  });
+
+  it('conversations.history: newest first, oldest/latest exclusive unless inclusive, limit and cursor pages, no thread replies', async () => {
+    const emu = await emulator();
+    const client = webClient(emu);
+    const ts: string[] = [];
+    for (let i = 0; i < 5; i++) ts.push(String((await client.chat.postMessage({ channel: 'C0GENERAL01', text: `m${i}` })).ts));
+    await client.chat.postMessage({ channel: 'C0GENERAL01', text: 'a reply', thread_ts: ts[1]! });
+    const texts = (r: { messages?: Array<{ text?: string }> }) => r.messages?.map((m) => m.text);
+    expect(texts(await client.conversations.history({ channel: 'C0GENERAL01' }))).toEqual(['m4', 'm3', 'm2', 'm1', 'm0']);
+    expect(texts(await client.conversations.history({ channel: 'C0GENERAL01', oldest: ts[1]!, latest: ts[3]! }))).toEqual(['m2']);
+    expect(texts(await client.conversations.history({ channel: 'C0GENERAL01', oldest: ts[1]!, latest: ts[3]!, inclusive: true }))).toEqual(['m3', 'm2', 'm1']);
+    // A bound in whole seconds, as a client computes it from a clock.
+    expect(texts(await client.conversations.history({ channel: 'C0GENERAL01', oldest: String(Math.floor(Number(ts[0]!)) - 60) }))).toHaveLength(5);
+    const first = await client.conversations.history({ channel: 'C0GENERAL01', limit: 2 });
+    expect(texts(first)).toEqual(['m4', 'm3']);
+    expect(first.has_more).toBe(true);
+    const cursor = String(first.response_metadata?.next_cursor);
+    expect(Buffer.from(cursor, 'base64').toString()).toBe(`next_ts:${ts[2]}`);
+    const second = await client.conversations.history({ channel: 'C0GENERAL01', limit: 2, cursor });
+    expect(texts(second)).toEqual(['m2', 'm1']);
+    const third = await client.conversations.history({ channel: 'C0GENERAL01', limit: 2, cursor: String(second.response_metadata?.next_cursor) });
+    expect(texts(third)).toEqual(['m0']);
+    expect(third.has_more).toBe(false);
+    expect(third.response_metadata?.next_cursor).toBeUndefined();
+    // The thread's parent says it has a reply.
+    expect((await client.conversations.history({ channel: 'C0GENERAL01' })).messages?.find((m) => m.ts === ts[1])).toMatchObject({ thread_ts: ts[1], reply_count: 1 });
+    await expect(client.conversations.history({ channel: 'C0GENERAL01', cursor: 'bm9wZQ==' })).rejects.toMatchObject({ data: { error: 'invalid_cursor' } });
+    await expect(client.conversations.history({ channel: 'C0GENERAL01', oldest: 'yesterday' })).rejects.toMatchObject({ data: { error: 'invalid_ts_oldest' } });
+  });
+
+  it('conversations.replies: the parent first, then the replies oldest first, with file names', async () => {
+    const emu = await emulator();
+    const client = webClient(emu);
+    const root = String((await client.chat.postMessage({ channel: 'C0GENERAL01', text: 'root' })).ts);
+    await client.chat.postMessage({ channel: 'C0GENERAL01', text: 'one', thread_ts: root });
+    await client.filesUploadV2({ channel_id: 'C0GENERAL01', thread_ts: root, file: PNG, filename: 'job-1-metrics.png', title: 'metrics' });
+    const r = await client.conversations.replies({ channel: 'C0GENERAL01', ts: root });
+    expect(r.messages?.map((m) => [m.text, m.files?.map((f) => f.name)])).toEqual([['root', undefined], ['one', undefined], ['', ['job-1-metrics.png']]]);
+    expect(r.messages?.[0]).toMatchObject({ ts: root, reply_count: 2 });
+    expect(r.messages?.[2]?.files?.[0]).toMatchObject({ id: emu.uploads[0]?.fileId, user: emu.botUserId, mimetype: 'image/png' });
+    const paged = await client.conversations.replies({ channel: 'C0GENERAL01', ts: root, limit: 1 });
+    expect(paged.messages?.map((m) => m.text)).toEqual(['root', 'one']);
+    const rest = await client.conversations.replies({ channel: 'C0GENERAL01', ts: root, limit: 1, cursor: String(paged.response_metadata?.next_cursor) });
+    expect(rest.messages?.map((m) => m.files?.[0]?.name)).toEqual(['job-1-metrics.png']);
+    await expect(client.conversations.replies({ channel: 'C0GENERAL01', ts: '1.000001' })).rejects.toMatchObject({ data: { error: 'thread_not_found' } });
+  });
+
+  it('history reads need the *:history scope of the conversation type, and membership', async () => {
+    const emu = await emulator({
+      scopes: ['chat:write', 'im:history'],
+      channels: [{ id: 'C0GENERAL01', name: 'general' }, { id: 'G0SECRET001', name: 'secret', isPrivate: true }, { id: 'C0OUTSIDE01', name: 'outside', isMember: false }],
+    });
+    const client = webClient(emu);
+    await expect(client.conversations.history({ channel: 'C0GENERAL01' })).rejects.toMatchObject({ data: { error: 'missing_scope', needed: 'channels:history', provided: 'chat:write,im:history' } });
+    await expect(client.conversations.history({ channel: 'G0SECRET001' })).rejects.toMatchObject({ data: { error: 'missing_scope', needed: 'groups:history' } });
+    await expect(client.conversations.replies({ channel: 'C0GENERAL01', ts: '1.000001' })).rejects.toMatchObject({ data: { error: 'missing_scope', needed: 'channels:history' } });
+    const dm = emu.dmChannelFor(emu.defaultUserId);
+    await client.chat.postMessage({ channel: dm, text: 'in the DM' });
+    expect((await client.conversations.history({ channel: dm })).messages?.map((m) => m.text)).toEqual(['in the DM']);
+    await expect(client.conversations.history({ channel: 'C0NOWHERE' })).rejects.toMatchObject({ data: { error: 'channel_not_found' } });
+    const full = await emulator({ channels: [{ id: 'C0OUTSIDE01', name: 'outside', isMember: false }] });
+    await expect(webClient(full).conversations.history({ channel: 'C0OUTSIDE01' })).rejects.toMatchObject({ data: { error: 'not_in_channel' } });
+  });
+});

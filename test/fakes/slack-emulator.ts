@@ -723,6 +723,8 @@ class SlackEmulatorImpl implements SlackEmulator {
       'chat.postMessage': { token: 'bot', scope: 'chat:write', handle: (p) => this.chatPostMessage(p) },
       'chat.postEphemeral': { token: 'bot', scope: 'chat:write', handle: (p) => this.chatPostEphemeral(p) },
       'chat.update': { token: 'bot', scope: 'chat:write', handle: (p) => this.chatUpdate(p) },
+      // Slack asks for no scope here: any token that can see the message may link to it.
+      'chat.getPermalink': { token: 'bot', handle: (p) => this.chatGetPermalink(p) },
       'conversations.open': { token: 'bot', scope: 'im:write', handle: (p) => this.conversationsOpen(p) },
       'conversations.list': {
         token: 'bot',
@@ -949,6 +951,17 @@ class SlackEmulatorImpl implements SlackEmulator {
     if (blocks !== undefined) m.blocks = blocks;
     m.edited = true;
     return { ok: true, channel: channel.id, ts: m.ts, text: m.text, message: this.messageJson(m) };
+  }
+
+  /** `{ok, channel, permalink}`; a reply's link carries its thread (`?thread_ts=…&cid=…`), as Slack's do. */
+  private chatGetPermalink(p: Json): Json {
+    const channel = this.resolveChannel(str(p, 'channel'));
+    const ts = str(p, 'message_ts');
+    const m = ts ? this.findMessage(channel.id, ts) : undefined;
+    if (!m || m.ephemeralTo) throw new PlatformError('message_not_found');
+    const base = `https://${this.teamDomain}.slack.com/archives/${channel.id}/p${m.ts.replace('.', '')}`;
+    const permalink = m.threadTs && m.threadTs !== m.ts ? `${base}?thread_ts=${m.threadTs}&cid=${channel.id}` : base;
+    return { ok: true, channel: channel.id, permalink };
   }
 
   private channelJson(c: EmulatedChannel): Json {

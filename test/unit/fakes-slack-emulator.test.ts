@@ -474,6 +474,20 @@ describe('Slack emulator: Web API', () => {
     await expect(client.chat.postMessage({ channel: 'G0SECRET001', text: 'x' })).rejects.toMatchObject({ data: { error: 'not_in_channel' } });
   });
 
+  it('chat.getPermalink links a message as Slack does (a reply with its thread), and refuses an unknown one', async () => {
+    const emu = await emulator();
+    const client = webClient(emu);
+    const root = await client.chat.postMessage({ channel: 'C0GENERAL01', text: 'Job 7 COMPLETED' });
+    const reply = await client.chat.postMessage({ channel: 'C0GENERAL01', text: 'chart', thread_ts: String(root.ts) });
+    const link = await client.chat.getPermalink({ channel: 'C0GENERAL01', message_ts: String(root.ts) });
+    expect(link).toMatchObject({ ok: true, channel: 'C0GENERAL01', permalink: `https://${emu.teamDomain}.slack.com/archives/C0GENERAL01/p${String(root.ts).replace('.', '')}` });
+    const replyLink = await client.chat.getPermalink({ channel: 'C0GENERAL01', message_ts: String(reply.ts) });
+    expect(replyLink.permalink).toBe(`https://${emu.teamDomain}.slack.com/archives/C0GENERAL01/p${String(reply.ts).replace('.', '')}?thread_ts=${String(root.ts)}&cid=C0GENERAL01`);
+    expect(emu.callsTo('chat.getPermalink')).toHaveLength(2);
+    await expect(client.chat.getPermalink({ channel: 'C0GENERAL01', message_ts: '1.000001' })).rejects.toMatchObject({ data: { error: 'message_not_found' } });
+    await expect(client.chat.getPermalink({ channel: 'C0NOWHERE', message_ts: String(root.ts) })).rejects.toMatchObject({ data: { error: 'channel_not_found' } });
+  });
+
   it('refuses blocks Slack would refuse (invalid_blocks)', async () => {
     const emu = await emulator();
     await expect(

@@ -148,12 +148,13 @@ async function scenario(r: Relay, full: () => () => void, everyWriteFails: boole
   const free = full();
   let freed = false;
   try {
-    // A submit: sbatch ran, the store cannot record it. Said plainly, so nobody submits it twice.
+    // A submit: the store cannot note it before sbatch, so nothing reaches the cluster, and it says so.
+    // (sbatch ran and the record failed after it: test/unit/fault-submit.test.ts.)
+    const onCluster = r.slurm.jobs.size;
     const e = await rejection(bigSubmit(r));
-    expectStoreFailed(e, /^Job \d+ was submitted, but HPC Relay could not record it/);
-    const lost = [...r.slurm.jobs.values()].at(-1)!;
-    expect(describeError(e)).toContain(`Job ${lost.key} `);
-    expect(describeError(e)).toMatch(/do not submit it again/);
+    expectStoreFailed(e, /^HPC Relay could not save to its database \(hpc-relay\.db\): the disk is full, so nothing was submitted\./);
+    expect(describeError(e)).toMatch(/then submit again/);
+    expect(r.slurm.jobs.size).toBe(onCluster);
 
     // A job ends while the store is full: the tick fails with the clear error, nothing half-written.
     // (Under a page cap a small write may still fit in a page's free room: only a full disk fails every write.)
@@ -181,15 +182,16 @@ async function scenario(r: Relay, full: () => () => void, everyWriteFails: boole
     for (const j of before.jobs) expect(r.jobs.store.get(j.jobKey)).toMatchObject({ jobKey: j.jobKey, state: j.jobKey === b.jobId ? 'RUNNING' : j.state, final: j.final });
     expect(r.outbox.all().slice(0, before.outbox.length).map((o) => [o.jobKey, o.deliveredAt !== null])).toEqual(before.outbox.map((o) => [o.jobKey, true]));
 
-    // The next tick records the end (and adopts the job whose record was lost); each is notified once.
+    // The next tick records the end; each job is notified once, and the refused submit left nothing behind.
     await r.jobs.refresh();
     expect(r.jobs.store.get(b.jobId)).toMatchObject({ state: 'COMPLETED', final: true });
-    expect(r.jobs.store.get(lost.key)).toMatchObject({ adopted: true });
-    r.slurm.set(lost.key, { state: 'COMPLETED' });
+    expect(r.jobs.store.intents()).toEqual([]);
+    const again = await bigSubmit(r);
+    r.slurm.set(again.jobId, { state: 'COMPLETED' });
     await r.jobs.refresh();
     await r.dispatcher.flush();
     await r.dispatcher.flush();
-    expect(r.tray.map((n) => n.id)).toEqual([a.jobId, b.jobId, lost.key].map((k) => `hpc-relay:job:${k}:COMPLETED:tray`));
+    expect(r.tray.map((n) => n.id)).toEqual([a.jobId, b.jobId, again.jobId].map((k) => `hpc-relay:job:${k}:COMPLETED:tray`));
   } finally {
     if (!freed) free();
   }

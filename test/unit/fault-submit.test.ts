@@ -18,7 +18,7 @@ import { openDatabase } from '../../main/core/store/database.js';
 import { createMemoryLogger } from '../fakes/memory-logger.js';
 
 /** What the scripted scheduler does with each sbatch: run it and answer, run it and lose the answer, or lose it before it ran. */
-type SbatchFate = 'ok' | 'ran-then-dropped' | 'dropped-before';
+type SbatchFate = 'ok' | 'ran-then-dropped' | 'dropped-before' | 'ran-then-killed' | 'refused';
 
 function interrupted(): RelayError {
   return new RelayError('SSH_COMMAND_INTERRUPTED', 'The connection to hpc dropped while `sbatch` was running: it may or may not have finished, so HPC Relay did not run it again.');
@@ -32,7 +32,8 @@ function setup(fates: SbatchFate[], opts: { sacctFails?: boolean; showInQueue?: 
   const jobs: { id: string; comment: string }[] = [];
   let next = 500;
   const waits: number[] = [];
-  const clock: Clock = { now: () => 0, setTimeout: (fn, ms) => { waits.push(ms); queueMicrotask(fn); return { cancel: () => undefined }; } };
+  const time = { now: 0 };
+  const clock: Clock = { now: () => time.now, setTimeout: (fn, ms) => { waits.push(ms); queueMicrotask(fn); return { cancel: () => undefined }; } };
   const answer = (argv: readonly string[]): string => {
     calls.push([...argv]);
     if (argv[0] === 'squeue') return opts.showInQueue === false ? '' : jobs.map((j) => `${j.id}|${j.comment}\n`).join('');
@@ -49,10 +50,13 @@ function setup(fates: SbatchFate[], opts: { sacctFails?: boolean; showInQueue?: 
       calls.push([...argv]);
       const fate = fates.shift() ?? 'ok';
       if (fate === 'dropped-before') throw interrupted();
+      if (fate === 'refused') return { stdout: '', stderr: 'sbatch: error: Batch job submission failed: Invalid partition name specified\n', code: 1, signal: null, truncated: false };
       const comment = argv.find((a) => a.startsWith('--comment='))?.slice('--comment='.length) ?? '';
       const id = String(next++);
       jobs.push({ id, comment });
       if (fate === 'ran-then-dropped') throw interrupted();
+      // The process stops here (SIGKILL, a crash): the answer reaches nobody, and nothing after it runs.
+      if (fate === 'ran-then-killed') throw new Error('the process died');
       return { stdout: `${id}\n`, stderr: '', code: 0, signal: null, truncated: false };
     },
     remoteDir: async () => '/home/u/hpc-relay',
@@ -62,7 +66,7 @@ function setup(fates: SbatchFate[], opts: { sacctFails?: boolean; showInQueue?: 
   };
   const service = createJobService({ db: openDatabase(':memory:'), cluster: () => cluster, files, settings: () => settings.settings(), logger: createMemoryLogger(), clock });
   const sbatches = () => calls.filter((c) => c[0] === 'sbatch');
-  return { service, calls, jobs, waits, sbatches };
+  return { service, calls, jobs, waits, sbatches, time };
 }
 
 const script = { name: 'train.sh', content: '#!/bin/sh\n#SBATCH --mem=1G\necho hi\n' };
@@ -130,5 +134,71 @@ describe('a submit whose connection drops while sbatch runs', () => {
     expect(jobIdWithMarker(`88_[0-9]|x ${m}\n`, m)).toBe('88');
     expect(jobIdWithMarker('12|(null)\n13|hpc-relay:other\n', m)).toBeNull();
     expect(sbatchArgv({ sbatchArgs: [], wrapperPath: '/w', eventsPath: '/e', scriptPath: '/s', scriptArgs: [], chdir: '/d', stdoutPattern: '/o', stderrPattern: '/e2', jobName: null, marker: m })).toContain(`--comment=${m}`);
+  });
+});
+
+describe('a submit whose sbatch ran but which was never recorded', () => {
+  const SETTLE = 3 * 60_000;
+  const squeueRow = (key: string) => ({ key, baseId: key, arrayTask: null, name: 'train.sh', state: 'RUNNING', reason: 'None', elapsedSec: 5, timeLimitSec: 60, partition: 'gpu', nodes: 1 });
+
+  it('killed between sbatch and the record: once no sbatch can still be running, the marker finds the job and it is recorded as HPC Relay\'s own', async () => {
+    const { service, jobs, calls, time } = setup(['ran-then-killed']);
+    await expect(service.submitScript({ ...script, params: { lr: '0.1' } })).rejects.toThrow('the process died');
+    expect(jobs).toHaveLength(1);
+    expect(service.store.list()).toEqual([]);
+    expect(service.store.intents().map((i) => i.submission.source)).toEqual(['train.sh']);
+
+    // Too young: an sbatch for it may still be running elsewhere (another process); nothing is asked.
+    time.now = SETTLE - 1;
+    expect(await service.recoverSubmissions()).toEqual([]);
+    expect(calls.filter((c) => c[0] !== 'sbatch')).toEqual([]);
+
+    // Meanwhile the queue lists it as a stranger's job ...
+    service.store.observeQueue([squeueRow(jobs[0]!.id)], time.now);
+    expect(service.store.get(jobs[0]!.id)).toMatchObject({ adopted: true, submissionId: null });
+
+    // ... and then it is claimed: its submission (script, values, log paths) is known again, so tail and resubmit work.
+    time.now = SETTLE;
+    expect(await service.recoverSubmissions()).toEqual([jobs[0]!.id]);
+    const job = service.store.get(jobs[0]!.id)!;
+    expect(job).toMatchObject({ adopted: false, state: 'RUNNING' });
+    expect(service.store.submission(job.submissionId!)).toMatchObject({ source: 'train.sh', params: { lr: '0.1' }, baseId: jobs[0]!.id });
+    expect(service.store.intents()).toEqual([]);
+    expect(await service.recoverSubmissions()).toEqual([]);
+  });
+
+  it('the database refused the record after sbatch ran: the error says so, and the job is recorded later, once', async () => {
+    const { service, jobs, time } = setup(['ok']);
+    const record = service.store.recordSubmission.bind(service.store);
+    let refuse = true;
+    service.store.recordSubmission = (...args) => {
+      if (refuse) { refuse = false; throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' }); }
+      return record(...args);
+    };
+    const e = await service.submitScript(script).then(() => null, (err: unknown) => err);
+    expect(e).toMatchObject({ code: 'STORE_FAILED' });
+    expect(String((e as Error).message)).toMatch(new RegExp(`^Job ${jobs[0]!.id} was submitted, but HPC Relay could not record it: the disk is full\\.`));
+    time.now = SETTLE;
+    expect(await service.recoverSubmissions()).toEqual([jobs[0]!.id]);
+    expect(service.store.list().map((j) => [j.jobKey, j.adopted, j.submissionId !== null])).toEqual([[jobs[0]!.id, false, true]]);
+  });
+
+  it('refused by sbatch: nothing was submitted, nothing is left to look for', async () => {
+    const { service, jobs } = setup(['refused']);
+    await expect(service.submitScript(script)).rejects.toMatchObject({ code: 'JOB_SUBMIT_FAILED' });
+    expect(jobs).toEqual([]);
+    expect(service.store.intents()).toEqual([]);
+  });
+
+  it('interrupted twice and never ran: after the settle time no job carries the marker, so it is forgotten', async () => {
+    const { service, jobs, time, calls } = setup(['dropped-before', 'dropped-before']);
+    await expect(service.submitScript(script)).rejects.toMatchObject({ code: 'SSH_COMMAND_INTERRUPTED' });
+    expect(service.store.intents()).toHaveLength(1);
+    time.now = SETTLE;
+    const asked = calls.length;
+    expect(await service.recoverSubmissions()).toEqual([]);
+    expect(calls.slice(asked).map((c) => c[0])).toEqual(['squeue', 'sacct']);
+    expect(service.store.intents()).toEqual([]);
+    expect(jobs).toEqual([]);
   });
 });

@@ -11,7 +11,7 @@ import { keyMetric } from '../slurm/metrics-parser.js';
 import { expandArraySpec, parseDuration, parseJobRef, parseMemory } from '../slurm/slurm-values.js';
 import { buildWrapper, directive } from '../slurm/wrapper-script.js';
 import type { RenderedJob } from '../templates/types.js';
-import type { JobRow, JobStore, SubmissionRow } from '../store/job-store.js';
+import type { JobRow, JobStore, SubmissionRow, SubmittedJobMeta } from '../store/job-store.js';
 import type { MetricsStore } from '../store/metrics-store.js';
 import type { OutboxStore } from '../store/outbox-store.js';
 import { JobTracker, logPaths, type TickReport } from './job-tracker.js';
@@ -24,6 +24,11 @@ import { runTriageActions, type TriageOutcome } from './triage-runner.js';
 export interface TemplateRenderer {
   render(templateId: string, params: Record<string, string>, workDir: string): RenderedJob | Promise<RenderedJob>;
 }
+
+/** An intent younger than this may belong to an sbatch still running (its timeout is 120 s; findSubmitted waits 7 s more). */
+const INTENT_SETTLE_MS = 3 * 60_000;
+/** Without accounting to ask, an intent no queue lists after this long never ran. */
+const INTENT_FORGET_MS = 24 * 3_600_000;
 
 export interface JobServiceDeps {
   cluster: () => ClusterService;
@@ -187,6 +192,9 @@ export class JobService {
 
   /** One scheduler check for every job, then staged sweeps move on where their stage has ended. */
   async refresh(): Promise<TickReport> {
+    await this.recoverSubmissions().catch((e: unknown) => {
+      this.deps.logger.warn('could not look for unrecorded submissions yet', { error: describeError(e) });
+    });
     const report = await this.tracker.tick();
     await this.rollouts.advance();
     return report;
@@ -262,29 +270,48 @@ export class JobService {
       sbatchArgs: staged ? [...x.sbatchArgs, '--hold'] : x.sbatchArgs, wrapperPath: x.wrapperPath, eventsPath: x.events, scriptPath: x.scriptPath, scriptArgs: x.scriptArgs, chdir: x.remoteDir,
       stdoutPattern: `${pattern}.out`, stderrPattern: `${pattern}.err`, jobName: named ? null : x.defaultName, marker: submissionMarker(x.id),
     });
-    const baseId = await this.runSbatch(argv, submissionMarker(x.id));
     const name = getOption(x.sbatchArgs, '--job-name') ?? x.headerName ?? x.defaultName;
-    const sub: SubmissionRow = {
-      id: x.id, kind: x.kind, source: x.source, params: x.params, scriptHash: x.scriptHash, sbatchArgs: x.sbatchArgs, scriptArgs: x.scriptArgs, remoteDir: x.remoteDir,
-      scriptPath: x.scriptPath, wrapperPath: x.wrapperPath, stdoutPattern: `${pattern}.out`, stderrPattern: `${pattern}.err`, baseId, arraySpec, sweepId: x.sweepId,
-      resubmitOf: x.resubmitOf, submittedAt: this.deps.clock.now(),
-    };
     const mem = getOption(x.sbatchArgs, '--mem') ?? x.headerMem;
     const time = getOption(x.sbatchArgs, '--time') ?? x.headerTime;
+    const meta: SubmittedJobMeta = {
+      name, tasks, partition: getOption(x.sbatchArgs, '--partition') ?? x.headerPartition,
+      reqMemBytes: (mem === null ? null : parseMemory(mem)) ?? x.asked?.reqMemBytes ?? null,
+      timeLimitSec: (time === null ? null : parseDuration(time)) ?? x.asked?.timeLimitSec ?? null,
+    };
+    const pending: Omit<SubmissionRow, 'baseId'> = {
+      id: x.id, kind: x.kind, source: x.source, params: x.params, scriptHash: x.scriptHash, sbatchArgs: x.sbatchArgs, scriptArgs: x.scriptArgs, remoteDir: x.remoteDir,
+      scriptPath: x.scriptPath, wrapperPath: x.wrapperPath, stdoutPattern: `${pattern}.out`, stderrPattern: `${pattern}.err`, arraySpec, sweepId: x.sweepId,
+      resubmitOf: x.resubmitOf, submittedAt: this.deps.clock.now(),
+    };
+    // Written before sbatch: if the process dies (or the database refuses the record) after sbatch
+    // ran, the next refresh finds the job by its marker and records it as ours. A database that
+    // cannot take this refuses the submit before anything reaches the cluster.
+    try {
+      this.deps.store.recordIntent(x.id, { submission: pending, job: meta, createdAt: pending.submittedAt });
+    } catch (e) {
+      const p = storeProblem(e);
+      if (!p) throw e;
+      throw new RelayError('STORE_FAILED', `HPC Relay could not save to its database (hpc-relay.db): ${p.reason}, so nothing was submitted.`, { fix: `${p.remedy}, then submit again.`, cause: e });
+    }
+    let baseId: string;
+    try {
+      baseId = await this.runSbatch(argv, submissionMarker(x.id));
+    } catch (e) {
+      // Refused by sbatch (non-zero exit): nothing was submitted. Otherwise (interrupted, timed out, an
+      // unreadable answer) it may have been: the intent stays for the next refresh to look up.
+      if (isRelayError(e, 'JOB_SUBMIT_FAILED')) this.deps.store.dropIntent(x.id);
+      throw e;
+    }
     let jobs: JobRow[];
     try {
-      jobs = this.deps.store.recordSubmission(sub, {
-        name, tasks, partition: getOption(x.sbatchArgs, '--partition') ?? x.headerPartition,
-        reqMemBytes: (mem === null ? null : parseMemory(mem)) ?? x.asked?.reqMemBytes ?? null,
-        timeLimitSec: (time === null ? null : parseDuration(time)) ?? x.asked?.timeLimitSec ?? null,
-      });
+      jobs = this.deps.store.recordSubmission({ ...pending, baseId, submittedAt: this.deps.clock.now() }, meta);
     } catch (e) {
       // The job exists on the cluster: say so, or the user (or Slack, or the agent) submits it again.
       const p = storeProblem(e);
       if (!p) throw e;
       this.deps.logger.error('job submitted but not recorded', { jobId: baseId, error: describeError(e) });
       throw new RelayError('STORE_FAILED', `Job ${baseId} was submitted, but HPC Relay could not record it: ${p.reason}.`, {
-        fix: `${p.remedy}; do not submit it again: once the database can be written, the next refresh (\`hpc-relay jobs\`) lists it as an adopted job.`,
+        fix: `${p.remedy}; do not submit it again: once the database can be written, the next refresh (\`hpc-relay jobs\`) finds it by its marker and lists it.`,
         cause: e,
       });
     }
@@ -323,6 +350,40 @@ export class JobService {
       if (r.code !== 0) throw sbatchFailure(r.stderr || r.stdout, r.code);
       return parseSbatchParsable(r.stdout);
     }
+  }
+
+  /**
+   * Submissions whose sbatch may have run but which were never recorded (the process was killed
+   * between sbatch and the record, the link dropped twice, or the database refused the record):
+   * each is looked up by its marker once it is old enough that no sbatch can still be running for
+   * it, recorded as HPC Relay's own when a job carries it (an adopted row is claimed), and
+   * forgotten when none does. Costs nothing when there is none; one squeue and one sacct otherwise.
+   */
+  async recoverSubmissions(): Promise<string[]> {
+    const now = this.deps.clock.now();
+    const due = this.deps.store.intents().filter((i) => now - i.createdAt >= INTENT_SETTLE_MS);
+    if (due.length === 0) return [];
+    const cluster = this.deps.cluster();
+    const queued = await cluster.run([...MARKER_SQUEUE_ARGV], { timeoutMs: 60_000, idempotent: true, maxOutputBytes: 32 * 1024 * 1024 });
+    const accounted = await cluster.run([...MARKER_SACCT_ARGV], { timeoutMs: 60_000, idempotent: true, maxOutputBytes: 64 * 1024 * 1024 }).catch((e: unknown) => {
+      this.deps.logger.warn('sacct could not be asked for unrecorded submissions', { error: describeError(e) });
+      return null;
+    });
+    const recovered: string[] = [];
+    for (const i of due) {
+      const marker = submissionMarker(i.id);
+      const baseId = jobIdWithMarker(queued, marker) ?? (accounted === null ? null : jobIdWithMarker(accounted, marker));
+      if (baseId !== null) {
+        this.deps.store.recordSubmission({ ...i.submission, baseId }, i.job);
+        this.deps.logger.info('recorded a submission found by its marker', { jobId: baseId, submission: i.id });
+        recovered.push(baseId);
+      } else if (accounted !== null || now - i.createdAt >= INTENT_FORGET_MS) {
+        // Neither the queue nor a day of accounting has it: sbatch never ran.
+        this.deps.store.dropIntent(i.id);
+        this.deps.logger.info('an unrecorded submission never reached the scheduler', { submission: i.id });
+      }
+    }
+    return recovered;
   }
 
   /**

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { RelayError, storeFailure } from '../errors.js';
-import { JOBS_SCHEMA_V2 } from './jobs-schema.js';
+import { JOBS_SCHEMA_V2, SUBMISSION_INTENTS_V3 } from './jobs-schema.js';
 
 export type Db = Database.Database;
 
@@ -26,6 +26,7 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   { version: 2, up: JOBS_SCHEMA_V2 },
+  { version: 3, up: SUBMISSION_INTENTS_V3 },
 ];
 
 export interface OpenOptions {

@@ -56,6 +56,22 @@ export interface SubmissionRow {
   submittedAt: number;
 }
 
+/** What recordSubmission needs besides the submission row. */
+export interface SubmittedJobMeta {
+  name: string;
+  tasks: number[] | null;
+  partition: string | null;
+  reqMemBytes?: number | null;
+  timeLimitSec?: number | null;
+}
+
+/** A submission whose sbatch may have run but which was not recorded (see SUBMISSION_INTENTS_V3). */
+export interface SubmissionIntent {
+  submission: Omit<SubmissionRow, 'baseId'>;
+  job: SubmittedJobMeta;
+  createdAt: number;
+}
+
 export interface Transition {
   jobKey: string;
   from: string | null;
@@ -144,7 +160,7 @@ export class JobStore {
    * `timeLimitSec` are what was asked for: sacct reports them only a moment after a job is
    * accounted, and a short job can end before that.
    */
-  recordSubmission(s: SubmissionRow, job: { name: string; tasks: number[] | null; partition: string | null; reqMemBytes?: number | null; timeLimitSec?: number | null }): JobRow[] {
+  recordSubmission(s: SubmissionRow, job: SubmittedJobMeta): JobRow[] {
     return this.db.transaction(() => {
       this.db.prepare(`INSERT INTO submissions (id, kind, source, params, script_hash, sbatch_args, script_args, remote_dir, script_path, wrapper_path,
         stdout_pattern, stderr_pattern, base_id, array_spec, sweep_id, resubmit_of, submitted_at)
@@ -153,12 +169,33 @@ export class JobStore {
         ...s, params: JSON.stringify(s.params), sbatchArgs: JSON.stringify(s.sbatchArgs), scriptArgs: JSON.stringify(s.scriptArgs),
       });
       this.db.prepare('INSERT OR IGNORE INTO sweeps (id) VALUES (?)').run(s.sweepId);
+      this.db.prepare('DELETE FROM submission_intents WHERE id = ?').run(s.id);
+      // A job the queue listed before the submission was recorded (a recovered intent) was adopted: it is ours after all.
+      this.db.prepare('UPDATE jobs SET submission_id = ?, sweep_id = ?, adopted = 0 WHERE base_id = ? AND submission_id IS NULL').run(s.id, s.sweepId, s.baseId);
       const keys = s.arraySpec === null ? [{ key: s.baseId, task: null }] : (job.tasks ?? []).map((t) => ({ key: `${s.baseId}_${t}`, task: t }));
       for (const k of keys) {
+        if (this.get(k.key)) continue;
         this.insertJob({ key: k.key, baseId: s.baseId, arrayTask: k.task, submissionId: s.id, sweepId: s.sweepId, name: job.name, partition: job.partition, state: 'PENDING', timeLimitSec: job.timeLimitSec ?? null, reqMemBytes: job.reqMemBytes ?? null, adopted: false, now: s.submittedAt }, 'submit');
       }
-      return keys.map((k) => this.get(k.key)).filter((j): j is JobRow => j !== null);
+      return this.db.prepare('SELECT * FROM jobs WHERE base_id = ? AND submission_id = ? ORDER BY array_task').all(s.baseId, s.id).map((r) => toJob(r as RawJob));
     }).immediate();
+  }
+
+  /** Written before sbatch runs; recordSubmission removes it (see SUBMISSION_INTENTS_V3). */
+  recordIntent(id: string, intent: SubmissionIntent): void {
+    this.db.prepare('INSERT INTO submission_intents (id, submission, job, created_at) VALUES (?, ?, ?, ?)')
+      .run(id, JSON.stringify(intent.submission), JSON.stringify(intent.job), intent.createdAt);
+  }
+
+  /** sbatch refused it (nothing was submitted), or no job carries its marker: nothing to recover. */
+  dropIntent(id: string): void {
+    this.db.prepare('DELETE FROM submission_intents WHERE id = ?').run(id);
+  }
+
+  /** Submissions left between sbatch and their record, oldest first. */
+  intents(): (SubmissionIntent & { id: string })[] {
+    const rows = this.db.prepare('SELECT id, submission, job, created_at FROM submission_intents ORDER BY created_at, id').all() as { id: string; submission: string; job: string; created_at: number }[];
+    return rows.map((r) => ({ id: r.id, submission: JSON.parse(r.submission) as SubmissionIntent['submission'], job: JSON.parse(r.job) as SubmittedJobMeta, createdAt: r.created_at }));
   }
 
   private insertJob(j: { key: string; baseId: string; arrayTask: number | null; submissionId: string | null; sweepId: string; name: string; partition: string | null; state: string; reason?: string | null; elapsedSec?: number | null; timeLimitSec?: number | null; reqMemBytes?: number | null; adopted: boolean; now: number }, source: TransitionSource): Transition {

@@ -142,3 +142,19 @@ export const JOBS_SCHEMA_V2 = `
   );
   CREATE UNIQUE INDEX triage_one_auto_action ON triage_actions(sweep_id, failure_class) WHERE action IN ('bump-mem', 'bump-time', 'resubmit');
 `;
+
+/**
+ * A submission about to run sbatch: written before sbatch runs and removed in the transaction that
+ * records the submission. One left behind means the process stopped (or the database refused the
+ * record) after sbatch may have run; the job carries the id in its comment (`hpc-relay:<id>`), so
+ * the next refresh finds it and records it as HPC Relay's own (tail, metrics, resubmit) instead of
+ * adopting it as a stranger.
+ */
+export const SUBMISSION_INTENTS_V3 = `
+  CREATE TABLE submission_intents (
+    id TEXT PRIMARY KEY,
+    submission TEXT NOT NULL,
+    job TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+`;

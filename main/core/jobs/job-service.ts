@@ -42,30 +42,9 @@ export interface JobServiceDeps {
   templates?: TemplateRenderer;
 }
 
-/** One job as lists show it (the shape the Slack commands and the CLI's --json use). */
-export interface JobSummary {
-  jobId: string;
-  name: string;
-  state: string;
-  elapsedSec: number | null;
-  partition?: string;
-  where?: string;
-  templateId?: string;
-  exitCode: string | null;
-  adopted: boolean;
-  final: boolean;
-  /** The best value so far of the job's key metric (val_acc, else a loss; see keyMetric), when it has one. */
-  best?: BestMetric;
-}
+export type { BestMetric, JobStats, JobSummary, TailResult } from './job-types.js';
+import type { BestMetric, JobStats, JobSummary, TailResult } from './job-types.js';
 
-export type { JobStats, TailResult } from './job-types.js';
-import type { JobStats, TailResult } from './job-types.js';
-
-export interface BestMetric {
-  series: string;
-  value: number;
-  step: number;
-}
 
 
 export interface SubmitResult {

@@ -1,4 +1,33 @@
-/** What the job service answers for `tail` and `stats`: shared by the service and the ports that expose it (Slack, the window). */
+/** What the job service answers for lists, `tail` and `stats`: shared by the service and the ports that expose it (Slack, the window, the CLI's --json). */
+
+/** The best value so far of a job's key metric (val_acc, else a loss; see keyMetric). */
+export interface BestMetric {
+  series: string;
+  value: number;
+  step: number;
+}
+
+/** One job as lists show it. `state` uses SLURM's state names (PENDING, RUNNING, COMPLETED, …). */
+export interface JobSummary {
+  /** SLURM job id; array tasks as `12345_7`. */
+  jobId: string;
+  name: string;
+  state: string;
+  /** Seconds it has run (so far, or in total once ended); null when unknown (pending). */
+  elapsedSec: number | null;
+  partition?: string;
+  /** Where it runs (node list) or why it waits (squeue's reason), as SLURM says it. */
+  where?: string;
+  /** The template it came from, when the relay submitted it. */
+  templateId?: string;
+  /** SLURM's `exit:signal`; null while running. */
+  exitCode: string | null;
+  /** Found on the scheduler, not submitted by HPC Relay. */
+  adopted: boolean;
+  final: boolean;
+  /** The best value so far of its key metric, when its metrics have one. */
+  best?: BestMetric;
+}
 
 export interface TailResult {
   jobId: string;

@@ -5,28 +5,12 @@
  * Every method may throw a `RelayError`: its sentence (and fix) is what the Slack user is shown.
  */
 
-import type { JobStats, TailResult } from '../jobs/job-types.js';
+import type { JobStats, JobSummary as FullJobSummary, TailResult } from '../jobs/job-types.js';
 
 export type { JobStats, TailResult };
 
-/** One job, as `status` lists it. `state` uses SLURM's state names (PENDING, RUNNING, COMPLETED, …). */
-export interface JobSummary {
-  /** SLURM job id; array tasks as `12345_7`. */
-  jobId: string;
-  name: string;
-  state: string;
-  /** Seconds it has run (so far, or in total once ended); null when unknown (pending). */
-  elapsedSec: number | null;
-  partition?: string;
-  /** Where it runs (node list) or why it waits (squeue's reason), as SLURM says it. */
-  where?: string;
-  /** The template it came from, when the relay submitted it. */
-  templateId?: string;
-  /** The best value so far of its key metric (val_acc, else a loss), when its metrics have one. */
-  best?: { series: string; value: number; step: number };
-}
-
-
+/** One job, as `status` lists it: what Slack reads of the job service's summary. */
+export type JobSummary = Pick<FullJobSummary, 'jobId' | 'name' | 'state' | 'elapsedSec' | 'partition' | 'where' | 'templateId' | 'best'>;
 
 export interface SubmitResult {
   jobId: string;

@@ -1,8 +1,9 @@
 /**
  * Fault suite, Slack: a job's end report goes out while the link to Slack is disturbed — Slack
  * sends `disconnect`, the socket drops, the Web API fails for a while, the gateway is stopped
- * mid-report and started again. The report must be delivered once after reconnecting: one
- * message and one chart in the emulator, the outbox row marked once.
+ * mid-report and started again, the link drops after Slack took the post but before its answer
+ * arrived. The report must be delivered once: one message and one chart in the emulator, the
+ * outbox row marked once.
  *
  * The real path: the job service's outbox row (JobStore.finalize), the notify dispatcher, the
  * core's Slack hub and the real gateway (@slack/bolt, web-api, socket-mode) against the emulator.
@@ -20,7 +21,7 @@ import { FileThreadMemory } from '../../main/core/slack/threads.js';
 import { corePorts, slackHub } from '../../main/core/slack/wiring.js';
 import type { SacctJob } from '../../main/core/slurm/sacct-parser.js';
 import { createMemoryLogger, type MemoryLogger } from '../fakes/memory-logger.js';
-import { startSlackEmulator, type SlackEmulator } from '../fakes/slack-emulator.js';
+import { startSlackEmulator, type SlackEmulator, type SlackEmulatorOptions } from '../fakes/slack-emulator.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-http-proxy.js';
 import { ScriptedPrompt } from '../helpers/testbed-core.js';
 import { makeHome } from '../helpers/temp-home.js';
@@ -70,9 +71,9 @@ interface Rig {
   reportsOf(key: string): { messages: number; charts: number };
 }
 
-async function rig(): Promise<Rig> {
+async function rig(emuOpts: SlackEmulatorOptions = {}): Promise<Rig> {
   const c = core();
-  const emu = await startSlackEmulator();
+  const emu = await startSlackEmulator(emuOpts);
   cleanups.push(() => emu.close());
   // The Web API goes through a proxy that can cut a request's connection; the socket goes direct.
   const proxy = await startFaultProxy(emu.url);
@@ -135,6 +136,66 @@ describe('a job report while the link to Slack is disturbed', () => {
     expect(r.emu.callsTo('chat.postMessage').map((x) => x.status)).toEqual([503, 200]);
     await r.emu.waitFor(() => (gw.state === 'connected' && r.emu.connectionCount === 1 ? true : undefined), 5_000, 'the reconnect');
     expect(r.c.jobs().outbox.forJob('7002').map((o) => [o.attempts, o.deliveredAt !== null])).toEqual([[1, true]]);
+  });
+
+  it('the link drops after Slack took the report (its answer lost): the post is found in the channel, not posted twice', async () => {
+    const r = await rig();
+    const { logger } = await r.gateway();
+    jobEnded(r.c, '7004');
+    r.proxy.cutNext((q) => q.apiMethod === 'chat.postMessage', 'after');
+    expect(await r.dispatcher.flush()).toBe(1);
+    expect(r.reportsOf('7004')).toEqual({ messages: 1, charts: 1 });
+    // Slack took the one post; its answer was lost; the channel's history was read instead of posting again.
+    expect(r.proxy.requests.filter((q) => q.apiMethod === 'chat.postMessage').map((q) => q.cut)).toEqual(['after']);
+    expect(r.emu.callsTo('chat.postMessage').map((x) => x.status)).toEqual([200]);
+    const history = r.emu.callsTo('conversations.history');
+    expect(history).toHaveLength(1);
+    expect(history[0]!.params).toMatchObject({ channel: HOME_CHANNEL, include_all_metadata: 'true', oldest: expect.stringMatching(/^\d+$/) });
+    const root = r.emu.messages(HOME_CHANNEL).find((m) => m.text.includes('(job 7004)'))!;
+    expect(root.metadata).toMatchObject({ event_type: 'hpc_relay_report', event_payload: { key: 'hpc-relay:job:7004:COMPLETED:slack' } });
+    // The found message is the report: its thread has the chart, the delivery is recorded once.
+    expect(r.emu.uploads.find((u) => u.filename === 'job-7004-metrics.png')).toMatchObject({ completed: true, threadTs: root.ts });
+    expect(r.c.jobs().outbox.forJob('7004').map((o) => [o.attempts, o.deliveredAt !== null])).toEqual([[1, true]]);
+    expect(logger.entries.some((e) => e.msg.startsWith('job report found in Slack'))).toBe(true);
+    // Delivered: flushing again posts nothing.
+    expect(await r.dispatcher.flush()).toBe(0);
+    expect(r.reportsOf('7004')).toEqual({ messages: 1, charts: 1 });
+  });
+
+  it('the link drops after Slack completed the chart upload: the file is found in the thread, not uploaded twice', async () => {
+    const r = await rig();
+    await r.gateway();
+    jobEnded(r.c, '7005');
+    r.proxy.cutNext((q) => q.apiMethod === 'files.completeUploadExternal', 'after');
+    expect(await r.dispatcher.flush()).toBe(1);
+    expect(r.reportsOf('7005')).toEqual({ messages: 1, charts: 1 });
+    expect(r.emu.callsTo('files.completeUploadExternal')).toHaveLength(1);
+    expect(r.emu.callsTo('conversations.replies')).toHaveLength(1);
+    // The thread holds the one chart message.
+    const root = r.emu.messages(HOME_CHANNEL).find((m) => m.text.includes('(job 7005)'))!;
+    expect(r.emu.messages(HOME_CHANNEL).filter((m) => m.threadTs === root.ts && m.files?.length)).toHaveLength(1);
+  });
+
+  it('without the history scopes the search cannot run: the report is posted (never lost), and a warning says so once', async () => {
+    const scopes = ['chat:write', 'im:write', 'im:read', 'im:history', 'channels:read', 'users:read', 'files:write', 'commands', 'app_mentions:read'];
+    const r = await rig({ scopes });
+    const { logger } = await r.gateway();
+    jobEnded(r.c, '7006');
+    jobEnded(r.c, '7007');
+    // Both posts are reset before Slack sees them: the outcome is unknown to the relay, so it tries to look.
+    r.proxy.cutNext((q) => q.apiMethod === 'chat.postMessage', 'before', 2);
+    expect(await r.dispatcher.flush()).toBe(2);
+    expect(r.reportsOf('7006')).toEqual({ messages: 1, charts: 1 });
+    expect(r.reportsOf('7007')).toEqual({ messages: 1, charts: 1 });
+    expect(r.emu.callsTo('conversations.history').map((x) => x.response)).toEqual([
+      expect.objectContaining({ ok: false, error: 'missing_scope', needed: 'channels:history' }),
+      expect.objectContaining({ ok: false, error: 'missing_scope', needed: 'channels:history' }),
+    ]);
+    const warnings = logger.atLeast('warn').filter((e) => e.msg.startsWith('Cannot check whether an interrupted job report'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.msg).toContain('lacks channels:history');
+    expect(warnings[0]!.msg).toContain('hpc-relay slack manifest');
+    expect(JSON.stringify(logger.entries)).not.toContain(r.emu.botToken);
   });
 
   it('the gateway stops mid-report (Slack rate-limiting it) and a new one starts: the outbox keeps the row, one report in the end', async () => {

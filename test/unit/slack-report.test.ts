@@ -5,9 +5,10 @@ import type { SlackGateway, SlackGatewayOptions } from '../../main/core/slack/ga
 import { RESUBMIT_ACTION, TAIL_ACTION, reportBlocks } from '../../main/core/slack/job-report.js';
 import type { JobReportInput, MetricSeries } from '../../main/core/slack/reporter.js';
 import { FileThreadMemory } from '../../main/core/slack/threads.js';
+import type { DeliveredReport } from '../../main/core/slack/threads.js';
 import { createMemoryLogger } from '../fakes/memory-logger.js';
 import { startSlackEmulator } from '../fakes/slack-emulator.js';
-import type { ApiCall, SlackEmulator } from '../fakes/slack-emulator.js';
+import type { ApiCall, SlackEmulator, SlackEmulatorOptions } from '../fakes/slack-emulator.js';
 import { MemoryJobs } from '../fakes/slack-ports.js';
 import { makeHome } from '../helpers/temp-home.js';
 import path from 'node:path';
@@ -103,8 +104,8 @@ describe('report message', () => {
 });
 
 describe('SlackReporter against the Slack emulator', () => {
-  async function setup(opts: Partial<SlackGatewayOptions> = {}): Promise<{ emu: SlackEmulator; gw: SlackGateway; jobs: MemoryJobs }> {
-    const emu = await startSlackEmulator({ channels: [{ id: 'C0GENERAL01', name: 'general' }, { id: 'C0RUNS00001', name: 'ml-runs' }, { id: 'C0OUTSIDE01', name: 'outside', isMember: false }] });
+  async function setup(opts: Partial<SlackGatewayOptions> = {}, emuOpts: SlackEmulatorOptions = {}): Promise<{ emu: SlackEmulator; gw: SlackGateway; jobs: MemoryJobs }> {
+    const emu = await startSlackEmulator({ ...emuOpts, channels: [{ id: 'C0GENERAL01', name: 'general' }, { id: 'C0RUNS00001', name: 'ml-runs' }, { id: 'C0OUTSIDE01', name: 'outside', isMember: false }] });
     cleanups.push(() => emu.close());
     const jobs = new MemoryJobs([{ jobId: '5150', name: 'cnn_train', state: 'COMPLETED', elapsedSec: 1834 }]);
     jobs.logs.set('5150', ['epoch 20 val_acc=0.86', 'done']);
@@ -148,6 +149,92 @@ describe('SlackReporter against the Slack emulator', () => {
     expect(await gw2.reporter.reportJobEnd({ idempotencyKey: 'outbox:17', jobId: '5150', name: 'cnn_train', state: 'COMPLETED', exitCode: '0:0', elapsedSec: 1834, failureClass: null })).toBeUndefined();
     expect(emu.callsTo('chat.postMessage')).toHaveLength(1);
     expect(emu.uploads).toHaveLength(1);
+  });
+
+  /** A second process on the same thread-memory file (the first was killed). */
+  async function restart(emu: SlackEmulator, file: string, logger = createMemoryLogger()): Promise<SlackGateway> {
+    const gw = createSlackGateway({ botToken: emu.botToken, appToken: emu.appToken, apiUrl: emu.apiUrl, logger, homeChannel: () => 'C0RUNS00001', threads: new FileThreadMemory(file, logger) });
+    cleanups.push(() => gw.stop());
+    await gw.start();
+    return gw;
+  }
+
+  it('killed after Slack took the post, before the delivery was recorded: the next process finds the post, does not post again, and adds the chart', async () => {
+    const file = path.join(makeHome('slack-threads'), 'slack-threads.json');
+    /** The process dies the moment it would record the delivery (the attempt is on file by then). */
+    class KilledBeforeRecording extends FileThreadMemory {
+      override markReportDelivered(): void {
+        throw new Error('killed');
+      }
+    }
+    const { emu, gw } = await setup({ threads: new KilledBeforeRecording(file) });
+    await expect(gw.reporter.report(input({ deliveryKey: 'outbox:21' }))).rejects.toThrow('killed');
+    await gw.stop();
+    const [first] = emu.messages('C0RUNS00001');
+    expect(first?.metadata).toMatchObject({ event_type: 'hpc_relay_report', event_payload: { key: 'outbox:21', attempt: expect.any(String) } });
+    expect(emu.uploads).toHaveLength(0);
+
+    const gw2 = await restart(emu, file);
+    const d = await gw2.reporter.report(input({ deliveryKey: 'outbox:21' }));
+    expect(d).toMatchObject({ channel: 'C0RUNS00001', ts: first!.ts, duplicate: false, recovered: true, fileId: expect.any(String) });
+    expect(emu.callsTo('chat.postMessage')).toHaveLength(1);
+    expect(emu.messages('C0RUNS00001').filter((m) => !m.threadTs)).toHaveLength(1);
+    expect(emu.callsTo('conversations.history')[0]!.params).toMatchObject({ channel: 'C0RUNS00001', include_all_metadata: 'true' });
+    // The chart was looked for (an earlier process might have uploaded it), then uploaded once into the found thread.
+    expect(emu.callsTo('conversations.replies')).toHaveLength(1);
+    expect(emu.uploads.filter((u) => u.completed)).toEqual([expect.objectContaining({ threadTs: first!.ts, fileId: d.fileId })]);
+    // The found report is the job's thread for follow-ups, and it is delivered now.
+    expect(await gw2.reporter.report(input({ deliveryKey: 'outbox:21' }))).toEqual({ ...d, duplicate: true, recovered: undefined });
+    expect(emu.callsTo('chat.postMessage')).toHaveLength(1);
+  });
+
+  it('killed after the chart went up, before it was recorded: the next process finds the chart in the thread, uploads nothing', async () => {
+    const file = path.join(makeHome('slack-threads'), 'slack-threads.json');
+    /** Dies the moment it would record the chart: nothing it does after that reaches the file. */
+    class KilledBeforeRecordingChart extends FileThreadMemory {
+      private dead = false;
+      override markReportDelivered(key: string, d: DeliveredReport): void {
+        if (this.dead) return;
+        if (d.fileId) {
+          this.dead = true;
+          throw new Error('killed');
+        }
+        super.markReportDelivered(key, d);
+      }
+    }
+    const { emu, gw } = await setup({ threads: new KilledBeforeRecordingChart(file) });
+    // The chart step's failure is logged, not thrown; the process "dies" there.
+    await gw.reporter.report(input({ deliveryKey: 'outbox:22' }));
+    await gw.stop();
+    expect(emu.uploads.filter((u) => u.completed)).toHaveLength(1);
+
+    const gw2 = await restart(emu, file);
+    const d = await gw2.reporter.report(input({ deliveryKey: 'outbox:22' }));
+    expect(d).toMatchObject({ duplicate: true, fileId: emu.uploads[0]!.fileId });
+    expect(emu.callsTo('chat.postMessage')).toHaveLength(1);
+    expect(emu.callsTo('files.getUploadURLExternal')).toHaveLength(1);
+  });
+
+  it('killed after recording the attempt, before the post reached Slack: posted once; without the history scope, posted once with a warning', async () => {
+    for (const scopes of [undefined, ['chat:write', 'im:write', 'im:read', 'im:history', 'channels:read', 'users:read', 'files:write', 'commands', 'app_mentions:read']]) {
+      const file = path.join(makeHome('slack-threads'), 'slack-threads.json');
+      const { emu, gw } = await setup({ threads: new FileThreadMemory(file) }, scopes ? { scopes } : {});
+      // Slack refuses the first process's post (it dies after that); the attempt stays on file.
+      emu.failNext('chat.postMessage', { kind: 'error', error: 'channel_not_found' });
+      await expect(gw.reporter.report(input({ deliveryKey: 'outbox:23', metrics: [] }))).rejects.toMatchObject({ code: 'SLACK_CHANNEL_NOT_FOUND' });
+      await gw.stop();
+      expect(emu.messages('C0RUNS00001')).toHaveLength(0);
+
+      const logger = createMemoryLogger();
+      const gw2 = await restart(emu, file, logger);
+      const d = await gw2.reporter.report(input({ deliveryKey: 'outbox:23', metrics: [] }));
+      expect(d).toMatchObject({ duplicate: false, ts: emu.messages('C0RUNS00001')[0]!.ts });
+      expect(d.recovered).toBeUndefined();
+      expect(emu.messages('C0RUNS00001')).toHaveLength(1);
+      expect(emu.callsTo('conversations.history')).toHaveLength(1);
+      const warnings = logger.atLeast('warn').filter((e) => e.msg.startsWith('Cannot check whether an interrupted job report'));
+      expect(warnings.map((w) => w.fields.needed)).toEqual(scopes ? ['channels:history'] : []);
+    }
   });
 
   it('follow-ups in the job thread: !tail without a job id, and the Tail/Resubmit buttons, answer there', async () => {

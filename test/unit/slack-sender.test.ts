@@ -67,6 +67,31 @@ describe('SlackSender', () => {
     expect(emu.messages('C0GENERAL01')).toHaveLength(0);
   });
 
+  it('reconcile: after a failure whose outcome is unknown it looks before re-sending; a 429 is re-sent without looking', async () => {
+    const { emu, sender } = await setup();
+    // A 503 (did Slack take it?): the lookup finds the message, nothing is sent again.
+    emu.failNext('chat.postMessage', { kind: 'http', status: 503 });
+    const looked: string[] = [];
+    const found = await sender.post({ channel: 'C0GENERAL01', text: 'once' }, { reconcile: async () => { looked.push('a'); return { channel: 'C0GENERAL01', ts: '1700000000.000100' }; } });
+    expect(found).toEqual({ channel: 'C0GENERAL01', ts: '1700000000.000100' });
+    expect(looked).toEqual(['a']);
+    expect(emu.callsTo('chat.postMessage').map((c) => c.status)).toEqual([503]);
+    // The lookup finds nothing: sent again.
+    emu.failNext('chat.postMessage', { kind: 'error', error: 'internal_error' });
+    const again = await sender.post({ channel: 'C0GENERAL01', text: 'twice' }, { reconcile: async () => { looked.push('b'); return undefined; } });
+    expect(again.ts).toMatch(/^\d+\.\d{6}$/);
+    expect(looked).toEqual(['a', 'b']);
+    // A 429 means Slack took nothing: waited out and re-sent, no lookup.
+    emu.failNext('chat.postMessage', { kind: 'rate_limited', retryAfterSec: 0 });
+    await sender.post({ channel: 'C0GENERAL01', text: 'limited' }, { reconcile: async () => { looked.push('c'); return undefined; } });
+    expect(looked).toEqual(['a', 'b']);
+    // A lookup that fails fails the call (nothing is sent blindly).
+    emu.failNext('chat.postMessage', { kind: 'http', status: 502 });
+    await expect(sender.post({ channel: 'C0GENERAL01', text: 'unknown' }, { reconcile: async () => { throw new Error('lookup refused'); } })).rejects.toThrow('lookup refused');
+    expect(emu.messages('C0GENERAL01').map((m) => m.text)).toEqual(['twice', 'limited']);
+    expect(sender.stats).toMatchObject({ pending: 0 });
+  });
+
   it('redacts text, blocks and upload titles, not the file bytes', async () => {
     const registry = new SecretRegistry();
     registry.add('s3cr3t-value-123');

@@ -2,19 +2,29 @@
  * `SlackReporter` for real: the report message (state, name, id, elapsed, final and best metrics,
  * failure class and stderr tail, buttons) in slack.homeChannel — or a DM to the first allowed user —
  * then the chart PNG uploaded into the job's thread, which later follow-ups reuse.
+ *
+ * Exactly once: chat.postMessage is not idempotent, and Slack can take a post whose answer never
+ * arrives (the link drops, the process is killed). So each report post carries message metadata
+ * (`hpc_relay_report`, its delivery key and a random attempt id), the attempt is written down
+ * before the post goes out, and whenever the outcome of a post is unknown — a network error,
+ * timeout or 5xx in this process, or an attempt left on record by an earlier one — the channel's
+ * recent history is searched for that post before posting again. The chart likewise: its thread
+ * is searched for the file before it is uploaded again. Without the history scopes the search
+ * cannot run: the report is posted anyway (a repeat is better than a loss) and a warning says so.
  */
+import { randomUUID } from 'node:crypto';
 import type { Logger } from '../ports.js';
 import { keyMetric } from '../slurm/metrics-parser.js';
 import type { ChannelResolver } from './channels.js';
 import { bestPoint, renderChartPng } from './chart.js';
 import type { ChartRenderer } from './chart.js';
-import { SlackGatewayError } from './errors.js';
+import { SlackGatewayError, platformData } from './errors.js';
 import { actions, clipText, code, codeBlock, context, escapeText, formatBytes, formatDuration, keepTail, section } from './format.js';
 import type { Block } from './format.js';
 import { fromJobEnd } from './reporter.js';
 import type { JobEndReportLike, JobReportInput, ReportDelivery, SlackReporter } from './reporter.js';
 import type { SlackSender } from './sender.js';
-import type { ThreadMemory } from './threads.js';
+import type { ReportAttempt, ThreadMemory, ThreadRef } from './threads.js';
 
 export const TAIL_ACTION = 'hpc_tail';
 export const RESUBMIT_ACTION = 'hpc_resubmit';
@@ -29,6 +39,22 @@ export interface JobReporterDeps {
   homeChannel: () => string | undefined;
   allowedUsers: () => readonly string[];
   renderer?: ChartRenderer;
+  /** Wall-clock ms (compared with Slack's message timestamps; default Date.now). */
+  now?: () => number;
+}
+
+/** The metadata `event_type` of report posts. */
+export const REPORT_EVENT_TYPE = 'hpc_relay_report';
+/** How far before an attempt's start the history search reaches (this machine's clock against Slack's). */
+const LOOKBACK_MS = 10 * 60_000;
+/** The history search reads at most this many pages of 200 messages (newest first) before giving up. */
+const HISTORY_PAGE = 200;
+const HISTORY_PAGES = 5;
+
+interface SlackMessage {
+  ts?: unknown;
+  metadata?: { event_type?: unknown; event_payload?: Record<string, unknown> };
+  files?: Array<{ id?: unknown; name?: unknown }>;
 }
 
 const OK_STATES = new Set(['COMPLETED']);
@@ -88,9 +114,13 @@ export function reportBlocks(input: JobReportInput): { text: string; blocks: Blo
 
 export class SlackJobReporter implements SlackReporter {
   private readonly log: Logger;
+  private readonly now: () => number;
+  /** The missing-scope warning is given once per process, not once per report. */
+  private scopeWarned = false;
 
   constructor(private readonly deps: JobReporterDeps) {
     this.log = deps.logger.child({ component: 'slack-report' });
+    this.now = deps.now ?? Date.now;
   }
 
   /** The notify dispatcher's entry point (its `SlackReporter.reportJobEnd`). */
@@ -100,39 +130,147 @@ export class SlackJobReporter implements SlackReporter {
 
   async report(input: JobReportInput): Promise<ReportDelivery> {
     const key = input.deliveryKey ?? `${input.jobId}:${input.state}`;
+    const series = input.metrics.filter((m) => m.points.length > 0);
     const done = this.deps.threads.reportDelivered(key);
-    if (done) return { channel: done.channel, ts: done.ts, ...(done.fileId ? { fileId: done.fileId } : {}), duplicate: true };
+    if (done) {
+      // Posted before; if the chart was still to go up (the process stopped), finish that.
+      const fileId = done.chartPending && !done.fileId && series.length > 0 ? await this.chart(input, key, done, series, true) : done.fileId;
+      return { channel: done.channel, ts: done.ts, ...(fileId ? { fileId } : {}), duplicate: true };
+    }
 
     const channel = await this.target();
     const { text, blocks } = reportBlocks(input);
-    const posted = await this.deps.sender.post({ channel, text, blocks });
+    // An attempt on record: an earlier try may have reached Slack without us hearing back.
+    const prior = this.deps.threads.reportAttempt(key);
+    let posted = prior ? await this.findReport(key, prior) : undefined;
+    let recovered = posted !== undefined;
+    if (!posted) {
+      const attempt: ReportAttempt = {
+        channel,
+        nonce: prior?.nonce ?? randomUUID(),
+        startedAt: prior && prior.channel === channel ? prior.startedAt : this.now(),
+      };
+      // Written down before the post goes out, so a process killed mid-post looks before posting again.
+      this.deps.threads.markReportAttempt(key, attempt);
+      posted = await this.deps.sender.post(
+        { channel, text, blocks, metadata: { event_type: REPORT_EVENT_TYPE, event_payload: { key, attempt: attempt.nonce } } },
+        {
+          reconcile: async () => {
+            const found = await this.findReport(key, attempt);
+            if (found) recovered = true;
+            return found;
+          },
+        },
+      );
+    }
     this.deps.threads.setJobThread(input.jobId, { channel: posted.channel, ts: posted.ts });
     // Follow-ups in the job's thread (`!tail`, questions for the agent) are for us.
     this.deps.threads.follow(posted.channel, posted.ts);
     // Posted: from here on a retry must not post again, even if the chart fails.
-    this.deps.threads.markReportDelivered(key, { channel: posted.channel, ts: posted.ts });
+    const at: ThreadRef = { channel: posted.channel, ts: posted.ts };
+    this.deps.threads.markReportDelivered(key, { ...at, ...(series.length > 0 ? { chartPending: true } : {}) });
 
-    let fileId: string | undefined;
-    const series = input.metrics.filter((m) => m.points.length > 0);
-    if (series.length > 0) {
-      try {
+    // A report found from an earlier process's attempt may have its chart too.
+    const fileId = series.length > 0 ? await this.chart(input, key, at, series, prior !== undefined && recovered) : undefined;
+    this.log.info(recovered ? 'job report found in Slack (an earlier post went through); not posted again' : 'job report posted', { jobId: input.jobId, state: input.state, channel: posted.channel });
+    return { channel: posted.channel, ts: posted.ts, ...(fileId ? { fileId } : {}), duplicate: false, ...(recovered ? { recovered: true } : {}) };
+  }
+
+  /**
+   * The chart in the report's thread; its file ID, or undefined when it cannot go up (logged; the
+   * report stands without it). `lookFirst`: an earlier process may have uploaded it already.
+   * Rejects only when the gateway stops first: the chart is then still pending for the next try.
+   */
+  private async chart(input: JobReportInput, key: string, at: ThreadRef, series: JobReportInput['metrics'], lookFirst: boolean): Promise<string | undefined> {
+    const filename = `job-${input.jobId}-metrics.png`;
+    try {
+      let fileId = lookFirst ? await this.findChart(at, filename) : undefined;
+      if (!fileId) {
         const png = await renderChartPng(series, { title: `${input.name} — job ${input.jobId}`, ...(this.deps.renderer ? { renderer: this.deps.renderer } : {}) });
-        const up = await this.deps.sender.upload({
-          channelId: posted.channel,
-          threadTs: posted.ts,
-          filename: `job-${input.jobId}-metrics.png`,
-          title: `${input.name} (job ${input.jobId}) metrics`,
-          altText: `Metric curves of job ${input.jobId}: ${series.map((s) => s.name).join(', ')}`,
-          bytes: png,
-        });
+        const up = await this.deps.sender.upload(
+          {
+            channelId: at.channel,
+            threadTs: at.ts,
+            filename,
+            title: `${input.name} (job ${input.jobId}) metrics`,
+            altText: `Metric curves of job ${input.jobId}: ${series.map((s) => s.name).join(', ')}`,
+            bytes: png,
+          },
+          {
+            reconcile: async () => {
+              const id = await this.findChart(at, filename);
+              return id ? { fileId: id } : undefined;
+            },
+          },
+        );
         fileId = up.fileId;
-        this.deps.threads.markReportDelivered(key, { channel: posted.channel, ts: posted.ts, fileId });
-      } catch (e) {
-        this.log.warn('job report chart not posted', { jobId: input.jobId, err: e instanceof Error ? e.message : String(e) });
       }
+      this.deps.threads.markReportDelivered(key, { ...at, fileId });
+      return fileId;
+    } catch (e) {
+      if (e instanceof SlackGatewayError && e.code === 'SLACK_STOPPED') throw e;
+      this.log.warn('job report chart not posted', { jobId: input.jobId, err: e instanceof Error ? e.message : String(e) });
+      this.deps.threads.markReportDelivered(key, at);
+      return undefined;
     }
-    this.log.info('job report posted', { jobId: input.jobId, state: input.state, channel: posted.channel });
-    return { channel: posted.channel, ts: posted.ts, ...(fileId ? { fileId } : {}), duplicate: false };
+  }
+
+  /** The report post of `attempt` in its channel's recent history, if Slack took it. */
+  private async findReport(key: string, attempt: ReportAttempt): Promise<ThreadRef | undefined> {
+    const oldest = Math.max(0, Math.floor((attempt.startedAt - LOOKBACK_MS) / 1000));
+    let cursor = '';
+    for (let page = 0; page < HISTORY_PAGES; page++) {
+      const r = await this.read('conversations.history', { channel: attempt.channel, oldest: String(oldest), include_all_metadata: true, limit: HISTORY_PAGE, ...(cursor ? { cursor } : {}) });
+      if (!r) return undefined;
+      const hit = messagesOf(r).find((m) => {
+        const meta = m.metadata;
+        return meta?.event_type === REPORT_EVENT_TYPE && meta.event_payload?.key === key && meta.event_payload.attempt === attempt.nonce;
+      });
+      if (hit && typeof hit.ts === 'string') return { channel: attempt.channel, ts: hit.ts };
+      cursor = nextCursor(r);
+      if (!cursor) return undefined;
+    }
+    this.log.warn('job report not found in the channel’s recent history (too many messages since it was tried); posting it, so it may appear twice', { key, channel: attempt.channel });
+    return undefined;
+  }
+
+  /** The chart file (by its name) in the report's thread, if it is there. */
+  private async findChart(at: ThreadRef, filename: string): Promise<string | undefined> {
+    let cursor = '';
+    for (let page = 0; page < HISTORY_PAGES; page++) {
+      const r = await this.read('conversations.replies', { channel: at.channel, ts: at.ts, limit: HISTORY_PAGE, ...(cursor ? { cursor } : {}) });
+      if (!r) return undefined;
+      for (const m of messagesOf(r)) {
+        const f = m.files?.find((x) => x.name === filename && typeof x.id === 'string');
+        if (f && typeof f.id === 'string') return f.id;
+      }
+      cursor = nextCursor(r);
+      if (!cursor) return undefined;
+    }
+    return undefined;
+  }
+
+  /**
+   * A history read for a search; undefined when it cannot be done (the caller then posts: a
+   * report may repeat, it is never lost). Transient failures are retried by the sender; only a
+   * stop is passed on.
+   */
+  private async read(method: string, args: Record<string, unknown>): Promise<Record<string, unknown> | undefined> {
+    try {
+      return await this.deps.sender.call(method, args);
+    } catch (e) {
+      if (e instanceof SlackGatewayError && e.code === 'SLACK_STOPPED') throw e;
+      if (e instanceof SlackGatewayError && e.code === 'SLACK_MISSING_SCOPE') {
+        if (!this.scopeWarned) {
+          this.scopeWarned = true;
+          const needed = platformData(e.cause)?.needed ?? 'a history scope';
+          this.log.warn(`Cannot check whether an interrupted job report already reached Slack: the bot token lacks ${needed}, so such a report is posted again and may appear twice. Reinstall the app from \`hpc-relay slack manifest\` (it asks for channels:history and groups:history).`, { code: e.code, method, needed });
+        }
+        return undefined;
+      }
+      this.log.warn('Cannot check whether an interrupted job report already reached Slack; posting it, so it may appear twice', { method, err: e instanceof Error ? e.message : String(e) });
+      return undefined;
+    }
   }
 
   /** A channel ID to post to: slack.homeChannel (IDs as they are, #names looked up) or a DM. */
@@ -147,4 +285,13 @@ export class SlackJobReporter implements SlackReporter {
     }
     return this.deps.channels.dm(user);
   }
+}
+
+function messagesOf(r: Record<string, unknown>): SlackMessage[] {
+  return Array.isArray(r.messages) ? (r.messages as SlackMessage[]) : [];
+}
+
+function nextCursor(r: Record<string, unknown>): string {
+  const next = (r.response_metadata as { next_cursor?: unknown } | undefined)?.next_cursor;
+  return typeof next === 'string' ? next : '';
 }

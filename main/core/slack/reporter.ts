@@ -51,8 +51,13 @@ export interface ReportDelivery {
   ts: string;
   /** The uploaded chart, when there was one and it went up. */
   fileId?: string;
-  /** True when this key had been delivered before and nothing was posted now. */
+  /** True when this key had been delivered before and the report was not posted now (a pending chart may have been). */
   duplicate: boolean;
+  /**
+   * True when an earlier post of this report, whose outcome was unknown (the link dropped, the
+   * process stopped), was found in Slack and taken as the report instead of posting it again.
+   */
+  recovered?: boolean;
 }
 
 export interface SlackReporter {

@@ -5,6 +5,12 @@
  * queue when Slack took it, when Slack refused it for good (the caller gets a coded error), or at
  * shutdown after the flush deadline (the caller gets SLACK_STOPPED and, for reports, the outbox
  * keeps the row).
+ *
+ * A network error, a timeout or a 5xx does not say whether Slack took a post (the link can drop
+ * after Slack stored the message and before its answer arrived), and chat.postMessage is not
+ * idempotent. A caller that must not post twice passes `reconcile`: before each re-send after
+ * such a failure it looks for the earlier try in Slack, and what it finds is the call's result —
+ * nothing is sent again. (A 429 is always safe to repeat: Slack took nothing.)
  */
 import type { webApi } from '@slack/bolt';
 import type { Clock, Logger } from '../ports.js';
@@ -22,6 +28,17 @@ export interface PostArgs {
   thread_ts?: string;
   /** Unfurling job log links is noise. */
   unfurl_links?: boolean;
+  /** Slack message metadata (returned by conversations.history with `include_all_metadata`). */
+  metadata?: { event_type: string; event_payload: Record<string, string | number | boolean> };
+}
+
+/**
+ * For calls that must not be repeated blindly: before re-sending after a failure whose outcome is
+ * unknown, find the earlier try in Slack. A value is taken as the call's result (nothing is sent
+ * again); undefined means Slack did not take it (sent again); a rejection fails the call with it.
+ */
+export interface SendOptions<T> {
+  reconcile?: () => Promise<T | undefined>;
 }
 
 export interface EphemeralArgs extends PostArgs {
@@ -70,6 +87,7 @@ interface QueuedCall {
   lane: string;
   method: string;
   run: () => Promise<unknown>;
+  reconcile: (() => Promise<unknown>) | undefined;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
   attempts: number;
@@ -128,12 +146,12 @@ export class SlackSender {
     return this.opts.client;
   }
 
-  post(args: PostArgs): Promise<{ channel: string; ts: string }> {
+  post(args: PostArgs, opts: SendOptions<{ channel: string; ts: string }> = {}): Promise<{ channel: string; ts: string }> {
     const body = this.redact({ unfurl_links: false, unfurl_media: false, ...args });
     return this.enqueue(laneOf(args.channel, args.thread_ts), 'chat.postMessage', async () => {
       const r = (await this.opts.client.apiCall('chat.postMessage', body)) as { channel?: unknown; ts?: unknown };
       return { channel: typeof r.channel === 'string' ? r.channel : args.channel, ts: typeof r.ts === 'string' ? r.ts : '' };
-    });
+    }, opts.reconcile);
   }
 
   postEphemeral(args: EphemeralArgs): Promise<void> {
@@ -157,7 +175,7 @@ export class SlackSender {
   }
 
   /** files.uploadV2 (get an upload URL, POST the bytes, complete) into a channel or thread. */
-  upload(args: UploadArgs): Promise<{ fileId: string }> {
+  upload(args: UploadArgs, opts: SendOptions<{ fileId: string }> = {}): Promise<{ fileId: string }> {
     const text = this.redact({ title: args.title, alt_text: args.altText, initial_comment: args.initialComment, filename: args.filename });
     return this.enqueue(laneOf(args.channelId, args.threadTs), 'files.uploadV2', async () => {
       const r = await this.opts.client.filesUploadV2({
@@ -170,7 +188,7 @@ export class SlackSender {
         ...(text.initial_comment ? { initial_comment: text.initial_comment } : {}),
       } as Parameters<SlackWebClient['filesUploadV2']>[0]);
       return { fileId: firstFileId(r) ?? '' };
-    });
+    }, opts.reconcile);
   }
 
   /** Posts to a slash command's or a click's `response_url` (valid 30 minutes, five times). */
@@ -217,10 +235,10 @@ export class SlackSender {
     return redactDeep(v, this.opts.registry);
   }
 
-  private enqueue<T>(lane: string, method: string, run: () => Promise<T>): Promise<T> {
+  private enqueue<T>(lane: string, method: string, run: () => Promise<T>, reconcile?: () => Promise<T | undefined>): Promise<T> {
     if (this.stopped || this.stopping) return Promise.reject(stoppedError());
     return new Promise<T>((resolve, reject) => {
-      const call: QueuedCall = { lane, method, run, resolve: resolve as (v: unknown) => void, reject, attempts: 0, enqueuedAt: this.clock.now() };
+      const call: QueuedCall = { lane, method, run, reconcile, resolve: resolve as (v: unknown) => void, reject, attempts: 0, enqueuedAt: this.clock.now() };
       const q = this.lanes.get(lane);
       if (q) q.push(call);
       else this.lanes.set(lane, [call]);
@@ -272,6 +290,20 @@ export class SlackSender {
         const delay = Math.min((this.opts.baseBackoffMs ?? 1000) * 2 ** Math.min(call.attempts - 1, 16), this.opts.maxBackoffMs ?? 60_000);
         this.log.warn('Slack call failed; retrying', { method: call.method, attempt: call.attempts, retryInMs: delay, err: e instanceof Error ? e.message : String(e) });
         if (!(await this.sleep(delay))) return { ok: false, error: stoppedError() };
+        if (call.reconcile) {
+          // Slack may have taken it and the answer got lost: look before sending it again.
+          let found: unknown;
+          try {
+            found = await call.reconcile();
+          } catch (err) {
+            return { ok: false, error: err };
+          }
+          if (found !== undefined) {
+            this.stats.sent++;
+            this.log.info('Slack had taken the call whose answer was lost; not sent again', { method: call.method, attempt: call.attempts });
+            return { ok: true, value: found };
+          }
+        }
       }
     }
   }

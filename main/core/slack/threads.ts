@@ -1,7 +1,9 @@
 /**
  * What the gateway remembers about Slack threads across restarts: the channel threads it was
- * mentioned in (and so follows), the thread of each job's report (follow-ups go there), and which
- * reports were already posted (a report retried by the outbox after a crash is not posted twice).
+ * mentioned in (and so follows), the thread of each job's report (follow-ups go there), which
+ * reports were already posted (a report retried by the outbox after a crash is not posted twice),
+ * and which were being posted when the process stopped — Slack may have taken such a post without
+ * the answer arriving, so the next attempt looks for it in the channel before posting again.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,6 +16,20 @@ export interface ThreadRef {
 
 export interface DeliveredReport extends ThreadRef {
   fileId?: string;
+  /**
+   * The report has a chart that is not known to be in its thread yet (a retry looks for it there
+   * before uploading it).
+   */
+  chartPending?: boolean;
+}
+
+/** A report post begun and not known to have reached Slack (written before the post goes out). */
+export interface ReportAttempt {
+  channel: string;
+  /** Random, in the post's metadata: the search for the post finds this report's post and no other. */
+  nonce: string;
+  /** Wall-clock ms when the first post was tried (what a search of the channel's history starts from). */
+  startedAt: number;
 }
 
 export interface ThreadMemory {
@@ -24,7 +40,10 @@ export interface ThreadMemory {
   /** The job whose report thread `channel`/`threadTs` is. */
   jobForThread(channel: string, threadTs: string): string | undefined;
   reportDelivered(key: string): DeliveredReport | undefined;
+  /** Also forgets the key's attempt. */
   markReportDelivered(key: string, d: DeliveredReport): void;
+  reportAttempt(key: string): ReportAttempt | undefined;
+  markReportAttempt(key: string, a: ReportAttempt): void;
 }
 
 interface Snapshot {
@@ -32,6 +51,8 @@ interface Snapshot {
   followed: string[];
   jobs: Array<[string, ThreadRef]>;
   reports: Array<[string, DeliveredReport]>;
+  /** Absent in files written before attempts were recorded. */
+  attempts?: Array<[string, ReportAttempt]>;
 }
 
 const MAX_FOLLOWED = 2000;
@@ -45,6 +66,7 @@ export class FileThreadMemory implements ThreadMemory {
   private readonly jobs = new Map<string, ThreadRef>();
   private readonly byThread = new Map<string, string>();
   private readonly reports = new Map<string, DeliveredReport>();
+  private readonly attempts = new Map<string, ReportAttempt>();
 
   constructor(private readonly file: string | null, private readonly logger?: Logger) {
     if (file) this.load(file);
@@ -89,7 +111,18 @@ export class FileThreadMemory implements ThreadMemory {
 
   markReportDelivered(k: string, d: DeliveredReport): void {
     this.reports.set(k, d);
+    this.attempts.delete(k);
     trim(this.reports, MAX_JOBS);
+    this.save();
+  }
+
+  reportAttempt(k: string): ReportAttempt | undefined {
+    return this.attempts.get(k);
+  }
+
+  markReportAttempt(k: string, a: ReportAttempt): void {
+    this.attempts.set(k, a);
+    trim(this.attempts, MAX_JOBS);
     this.save();
   }
 
@@ -112,6 +145,11 @@ export class FileThreadMemory implements ThreadMemory {
       for (const [k, d] of s.reports ?? []) {
         if (typeof k === 'string' && typeof d?.channel === 'string' && typeof d.ts === 'string') this.reports.set(k, d);
       }
+      for (const [k, a] of s.attempts ?? []) {
+        if (typeof k === 'string' && typeof a?.channel === 'string' && typeof a.nonce === 'string' && typeof a.startedAt === 'number' && !this.reports.has(k)) {
+          this.attempts.set(k, { channel: a.channel, nonce: a.nonce, startedAt: a.startedAt });
+        }
+      }
     } catch (e) {
       this.logger?.warn('Slack thread memory unreadable; starting empty', { file, err: e instanceof Error ? e.message : String(e) });
     }
@@ -119,7 +157,7 @@ export class FileThreadMemory implements ThreadMemory {
 
   private save(): void {
     if (!this.file) return;
-    const snap: Snapshot = { version: 1, followed: [...this.followed], jobs: [...this.jobs], reports: [...this.reports] };
+    const snap: Snapshot = { version: 1, followed: [...this.followed], jobs: [...this.jobs], reports: [...this.reports], attempts: [...this.attempts] };
     try {
       fs.mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
       const tmp = `${this.file}.${process.pid}.tmp`;

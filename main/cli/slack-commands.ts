@@ -20,7 +20,7 @@ export function registerSlackCommands(program: Command, open: OpenCore): void {
   slack
     .command('manifest')
     .option('--name <name>', 'the app’s name in Slack', 'HPC Relay')
-    .option('--follow-threads', 'also read channel threads the bot was mentioned in (adds channels:history, groups:history and their message events)')
+    .option('--follow-threads', 'also read channel threads the bot was mentioned in (adds the message.channels and message.groups events)')
     .description('Print the Slack app manifest (JSON on stdout, setup steps on stderr).')
     .action((opts: { name: string; followThreads?: boolean }) => {
       printJson(slackAppManifest({ name: opts.name, followThreads: opts.followThreads === true }));

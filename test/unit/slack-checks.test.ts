@@ -50,14 +50,16 @@ describe('Slack app manifest', () => {
     };
     expect(m.settings.socket_mode_enabled).toBe(true);
     expect(m.settings.interactivity.is_enabled).toBe(true);
-    expect(m.oauth_config.scopes.bot.sort()).toEqual(['app_mentions:read', 'channels:read', 'chat:write', 'commands', 'files:write', 'im:history', 'im:read', 'im:write', 'users:read']);
+    expect(m.oauth_config.scopes.bot.sort()).toEqual(['app_mentions:read', 'channels:history', 'channels:read', 'chat:write', 'commands', 'files:write', 'groups:history', 'im:history', 'im:read', 'im:write', 'users:read']);
     expect(m.settings.event_subscriptions.bot_events).toEqual(['app_mention', 'message.im']);
     expect(m.features.slash_commands.map((c) => c.command)).toEqual(['/hpc']);
     expect(m.features.app_home).toMatchObject({ messages_tab_enabled: true, messages_tab_read_only_enabled: false });
-    expect(REQUIRED_BOT_SCOPES).toHaveLength(9);
+    expect(REQUIRED_BOT_SCOPES).toHaveLength(11);
     expect(REQUIRED_BOT_EVENTS).toEqual(['app_mention', 'message.im']);
     const follow = slackAppManifest({ followThreads: true }) as typeof m;
     expect(follow.oauth_config.scopes.bot).toEqual(expect.arrayContaining(['channels:history', 'groups:history']));
+    // Listed once, although thread following asks for them too.
+    expect(follow.oauth_config.scopes.bot).toHaveLength(new Set(follow.oauth_config.scopes.bot).size);
     expect(follow.settings.event_subscriptions.bot_events).toEqual(['app_mention', 'message.im', 'message.channels', 'message.groups']);
   });
 });
@@ -84,11 +86,27 @@ describe('Slack checks against the Slack emulator', () => {
   });
 
   it('names missing scopes, with the reinstall step', async () => {
-    const emu = await emulator({ scopes: ['chat:write', 'im:write', 'im:read', 'im:history', 'app_mentions:read', 'users:read', 'channels:read'] });
+    const emu = await emulator({ scopes: ['chat:write', 'im:write', 'im:read', 'im:history', 'app_mentions:read', 'users:read', 'channels:read', 'channels:history', 'groups:history'] });
     const report = await run(core(emu), false);
     const scopes = report.checks.find((c) => c.id === 'slack.scopes')!;
     expect(scopes).toMatchObject({ ok: false, message: 'The bot token lacks files:write, commands.' });
     expect(scopes.fix).toMatch(/reinstall the app/);
+  });
+
+  it('names missing history scopes and what they are for (an app made from an older manifest)', async () => {
+    const emu = await emulator({ scopes: ['chat:write', 'im:write', 'im:read', 'im:history', 'app_mentions:read', 'users:read', 'channels:read', 'files:write', 'commands'] });
+    const report = await run(core(emu, { 'slack.enabled': true }), false);
+    const scopes = report.checks.find((c) => c.id === 'slack.scopes')!;
+    expect(scopes).toMatchObject({
+      ok: false,
+      message: 'The bot token lacks channels:history, groups:history. Without channels:history and groups:history a job report whose post was interrupted cannot be looked up in Slack, and may be posted twice.',
+    });
+    expect(scopes.fix).toContain('`hpc-relay slack manifest`');
+    expect(scopes.fix).toMatch(/reinstall the app/);
+    // The doctor runs the same check.
+    const c = core(emu, { 'slack.enabled': true });
+    const doctor = await runDoctor(c.doctorChecks().filter((x) => x.id === 'slack.scopes'));
+    expect(doctor.checks[0]).toMatchObject({ ok: false, message: scopes.message });
   });
 
   it('says which token is wrong or missing', async () => {

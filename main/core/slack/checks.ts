@@ -13,7 +13,7 @@ import { boltLoggerFor, toBoltLogLevel } from './bolt-logger.js';
 import { RelayError } from '../errors.js';
 import { SlackGatewayError, platformData, slackPlatformError } from './errors.js';
 import { SocketSupervisor } from './liveness.js';
-import { REQUIRED_BOT_SCOPES } from './manifest.js';
+import { REPORT_LOOKUP_SCOPES, REQUIRED_BOT_SCOPES } from './manifest.js';
 
 export interface SlackCheckDeps {
   settings: SettingsService;
@@ -163,7 +163,11 @@ export function slackChecks(d: SlackCheckDeps, opts: { events?: boolean; eventTi
         if (!a.scopes) return { ok: true, message: 'Slack did not list the token’s scopes; skipped.' };
         const missing = REQUIRED_BOT_SCOPES.filter((s) => !a.scopes?.includes(s));
         if (missing.length === 0) return { ok: true, message: `All ${REQUIRED_BOT_SCOPES.length} scopes the relay uses are granted.` };
-        return fail(`The bot token lacks ${missing.join(', ')}.`, 'Add them under OAuth & Permissions → Bot Token Scopes (or recreate the app from `hpc-relay slack manifest`), then reinstall the app to the workspace: scope changes apply only after reinstalling.');
+        const lookup = missing.filter((s) => (REPORT_LOOKUP_SCOPES as readonly string[]).includes(s));
+        const why = lookup.length
+          ? ` Without ${lookup.join(' and ')} a job report whose post was interrupted cannot be looked up in Slack, and may be posted twice.`
+          : '';
+        return fail(`The bot token lacks ${missing.join(', ')}.${why}`, 'Paste the output of `hpc-relay slack manifest` into the app’s settings (App Manifest), or add them under OAuth & Permissions → Bot Token Scopes, then reinstall the app to the workspace: scope changes apply only after reinstalling.');
       },
     },
     {

@@ -5,10 +5,17 @@
  * messages tab, without which nobody can DM the bot).
  */
 
-/** Bot scopes the gateway uses; `hpc-relay slack test` and the doctor check for each. */
+/**
+ * Bot scopes the gateway uses; `hpc-relay slack test` and the doctor check for each. The three
+ * `*:history` scopes let a job report whose post was interrupted (Slack took it, its answer was
+ * lost) be found in the channel or DM instead of being posted twice; the bot reads only
+ * conversations it is a member of.
+ */
 export const REQUIRED_BOT_SCOPES = [
   'app_mentions:read',
   'chat:write',
+  'channels:history',
+  'groups:history',
   'im:history',
   'im:read',
   'im:write',
@@ -20,9 +27,13 @@ export const REQUIRED_BOT_SCOPES = [
 
 export const REQUIRED_BOT_EVENTS = ['app_mention', 'message.im'] as const;
 
+/** The required scopes that let an interrupted report be found instead of posted twice. */
+export const REPORT_LOOKUP_SCOPES = ['channels:history', 'groups:history', 'im:history'] as const;
+
 /**
- * Extra scopes and events for following channel threads without being mentioned again (the bot
- * then reads messages in public/private channels it is in — a wider grant, so it is opt-in).
+ * Scopes and events for following channel threads without being mentioned again: the events are
+ * opt-in (Slack then sends every message of the channels the bot is in); the scopes are required
+ * anyway, for report lookups.
  */
 export const THREAD_FOLLOW_SCOPES = ['channels:history', 'groups:history'] as const;
 export const THREAD_FOLLOW_EVENTS = ['message.channels', 'message.groups'] as const;
@@ -35,7 +46,7 @@ export interface ManifestOptions {
 
 export function slackAppManifest(opts: ManifestOptions = {}): Record<string, unknown> {
   const name = opts.name ?? 'HPC Relay';
-  const scopes: string[] = [...REQUIRED_BOT_SCOPES, ...(opts.followThreads ? THREAD_FOLLOW_SCOPES : [])];
+  const scopes: string[] = [...new Set<string>([...REQUIRED_BOT_SCOPES, ...(opts.followThreads ? THREAD_FOLLOW_SCOPES : [])])];
   const events: string[] = [...REQUIRED_BOT_EVENTS, ...(opts.followThreads ? THREAD_FOLLOW_EVENTS : [])];
   return {
     _metadata: { major_version: 1, minor_version: 1 },

@@ -1,61 +1,17 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { webApi } from '@slack/bolt';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { cronServiceFor } from '../../main/core/cron/cron-runtime.js';
-import type { SlackPoster } from '../../main/core/cron/ports.js';
 import type { Core } from '../../main/core/index.js';
-import type { Clock } from '../../main/core/ports.js';
-import { boltLoggerFor } from '../../main/core/slack/bolt-logger.js';
-import { SlackGatewayError, isTransientSlackError, slackPostError } from '../../main/core/slack/errors.js';
-import { createMemoryLogger } from '../fakes/memory-logger.js';
-import { startSlackEmulator, type SlackEmulator } from '../fakes/slack-emulator.js';
+import { ManualClock } from '../fakes/manual-clock.js';
+import { startSlackEmulator } from '../fakes/slack-emulator.js';
+import { webClientPoster } from '../fakes/slack-web-poster.js';
 import { REPO_ROOT, runCli } from '../helpers/cli.js';
 import { makeHome } from '../helpers/temp-home.js';
 import { testbedCore, testbedSettings } from '../helpers/testbed-core.js';
 
 const tb = inject('testbed');
-const { WebClient } = webApi;
-
-/** A minimal SlackPoster over Bolt's Web API client (the Slack gateway provides the real one). */
-function webClientPoster(emu: SlackEmulator): SlackPoster {
-  const client = new WebClient(emu.botToken, { slackApiUrl: emu.apiUrl, retryConfig: { retries: 0 }, logger: boltLoggerFor(createMemoryLogger(), 'error') });
-  return {
-    async post({ channel, user, text }) {
-      try {
-        const target = user ? (await client.conversations.open({ users: user })).channel?.id : channel;
-        if (!target) throw new Error('no channel to post in');
-        await client.chat.postMessage({ channel: target, text });
-      } catch (e) {
-        if (isTransientSlackError(e)) throw new SlackGatewayError('SLACK_UNREACHABLE', `Could not reach Slack: ${e instanceof Error ? e.message : String(e)}.`, { cause: e });
-        throw slackPostError('chat.postMessage', e);
-      }
-    },
-  };
-}
-
-/** Real time for everything but the scheduler, which is moved to the planned time by hand. */
-class ManualClock implements Clock {
-  private timers: Array<{ at: number; fn: () => void }> = [];
-  constructor(public t: number) {}
-  now(): number { return this.t; }
-  setTimeout(fn: () => void, ms: number): { cancel(): void } {
-    const timer = { at: this.t + ms, fn };
-    this.timers.push(timer);
-    return { cancel: () => { this.timers = this.timers.filter((x) => x !== timer); } };
-  }
-  advanceTo(t: number): void {
-    for (;;) {
-      const due = this.timers.filter((x) => x.at <= t).sort((a, b) => a.at - b.at)[0];
-      if (!due) break;
-      this.timers = this.timers.filter((x) => x !== due);
-      this.t = Math.max(this.t, due.at);
-      due.fn();
-    }
-    this.t = t;
-  }
-}
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => { while (cleanups.length) await cleanups.pop()?.(); });

@@ -1,63 +1,13 @@
-import { webApi } from '@slack/bolt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CronService, type RunView } from '../../main/core/cron/cron-service.js';
-import type { DigestJob, DigestSource, SlackPoster } from '../../main/core/cron/ports.js';
-import type { Clock } from '../../main/core/ports.js';
-import { boltLoggerFor } from '../../main/core/slack/bolt-logger.js';
+import type { DigestJob, DigestSource } from '../../main/core/cron/ports.js';
 import { createSlackGateway } from '../../main/core/slack/gateway.js';
-import { SlackGatewayError, isTransientSlackError, slackPostError } from '../../main/core/slack/errors.js';
 import { CronStore } from '../../main/core/store/cron-store.js';
 import { openDatabase } from '../../main/core/store/database.js';
+import { ManualClock } from '../fakes/manual-clock.js';
 import { createMemoryLogger } from '../fakes/memory-logger.js';
 import { startSlackEmulator, type SlackEmulator } from '../fakes/slack-emulator.js';
-
-const { WebClient } = webApi;
-
-/**
- * The smallest SlackPoster over Bolt's own Web API client (the Slack gateway provides the real
- * one): DMs through conversations.open, network trouble and Slack's 5xx as SLACK_UNREACHABLE.
- */
-function webClientPoster(emu: SlackEmulator): SlackPoster {
-  const client = new WebClient(emu.botToken, { slackApiUrl: emu.apiUrl, retryConfig: { retries: 0 }, logger: boltLoggerFor(createMemoryLogger(), 'error') });
-  return {
-    async post({ channel, user, text }) {
-      try {
-        let target = channel;
-        if (user) {
-          const opened = await client.conversations.open({ users: user });
-          target = opened.channel?.id;
-        }
-        if (!target) throw new Error('no channel to post in');
-        await client.chat.postMessage({ channel: target, text });
-      } catch (e) {
-        if (isTransientSlackError(e)) throw new SlackGatewayError('SLACK_UNREACHABLE', `Could not reach Slack: ${e instanceof Error ? e.message : String(e)}.`, { cause: e });
-        throw slackPostError('chat.postMessage', e);
-      }
-    },
-  };
-}
-
-class StepClock implements Clock {
-  private timers: Array<{ at: number; fn: () => void }> = [];
-  constructor(public t: number) {}
-  now(): number { return this.t; }
-  setTimeout(fn: () => void, ms: number): { cancel(): void } {
-    const timer = { at: this.t + ms, fn };
-    this.timers.push(timer);
-    return { cancel: () => { this.timers = this.timers.filter((x) => x !== timer); } };
-  }
-  advanceTo(iso: string): void {
-    const end = Date.parse(iso);
-    for (;;) {
-      const due = this.timers.filter((x) => x.at <= end).sort((a, b) => a.at - b.at)[0];
-      if (!due) break;
-      this.timers = this.timers.filter((x) => x !== due);
-      this.t = Math.max(this.t, due.at);
-      due.fn();
-    }
-    this.t = end;
-  }
-}
+import { webClientPoster } from '../fakes/slack-web-poster.js';
 
 const jobs: DigestJob[] = [
   { jobId: '4242', name: 'train_cnn', state: 'RUNNING', elapsedSeconds: 1800, partition: 'gpu_normal', latestMetrics: { epoch: 10, totalEpochs: 50, values: { val_acc: 0.71 } } },
@@ -68,10 +18,10 @@ const digest: DigestSource = { listJobs: async () => jobs };
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => { while (cleanups.length) await cleanups.pop()?.(); });
 
-async function setup(homeChannel = 'C0GENERAL01'): Promise<{ emu: SlackEmulator; clock: StepClock; svc: CronService }> {
+async function setup(homeChannel = 'C0GENERAL01'): Promise<{ emu: SlackEmulator; clock: ManualClock; svc: CronService }> {
   const emu = await startSlackEmulator({ channels: [{ id: 'C0GENERAL01', name: 'general' }, { id: 'C0NOTMINE01', name: 'elsewhere', isMember: false }] });
   cleanups.push(() => emu.close());
-  const clock = new StepClock(Date.parse('2026-03-02T09:00:30Z'));
+  const clock = new ManualClock(Date.parse('2026-03-02T09:00:30Z'));
   const db = openDatabase(':memory:');
   cleanups.push(() => { db.close(); });
   const svc = new CronService({
@@ -148,7 +98,7 @@ describe('monitors through the real Slack gateway (its post() and its /hpc cron 
   it('a monitor posts through the gateway; /hpc cron list, pause and resume act on the same monitors', async () => {
     const emu = await startSlackEmulator();
     cleanups.push(() => emu.close());
-    const clock = new StepClock(Date.parse('2026-03-02T09:00:30Z'));
+    const clock = new ManualClock(Date.parse('2026-03-02T09:00:30Z'));
     const db = openDatabase(':memory:');
     cleanups.push(() => { db.close(); });
     const svc = new CronService({ store: new CronStore(db), clock, logger: createMemoryLogger(), digest, homeChannel: () => 'C0GENERAL01', defaultTimezone: 'UTC' });

@@ -1,24 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApprovalBroker } from '../../main/core/slack/approvals.js';
-import type { Clock } from '../../main/core/ports.js';
+import { ManualClock } from '../fakes/manual-clock.js';
 
-class ManualClock implements Clock {
-  t = 1_000_000;
-  private timers: Array<{ at: number; fn: () => void }> = [];
-  now(): number { return this.t; }
-  setTimeout(fn: () => void, ms: number): { cancel(): void } {
-    const timer = { at: this.t + ms, fn };
-    this.timers.push(timer);
-    return { cancel: () => { this.timers = this.timers.filter((x) => x !== timer); } };
-  }
-  advance(ms: number): void {
-    this.t += ms;
-    for (const due of this.timers.filter((x) => x.at <= this.t)) {
-      this.timers = this.timers.filter((x) => x !== due);
-      due.fn();
-    }
-  }
-}
 
 describe('ApprovalBroker', () => {
   it('runs the action once on approve; the id is unguessable and single-use', async () => {

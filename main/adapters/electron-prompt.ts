@@ -5,7 +5,8 @@
  *   the tray only). Secrets are typed into a password field and travel back over one IPC call.
  * - `confirm` (an unknown host key, with its SHA256 fingerprint in the message; saving a
  *   passphrase): a native dialog whose default button is No.
- * One question at a time; an unanswered one gives up (null) after a while, as the SSH layer does.
+ * One question at a time; an unanswered one gives up (null) after a while, as the SSH layer does,
+ * and closes at once when the SSH layer stops waiting for it (`req.signal`).
  */
 import { BrowserWindow, dialog } from 'electron';
 import type { MessageBoxOptions } from 'electron';
@@ -40,7 +41,8 @@ export class ElectronPrompt implements PromptUser {
   constructor(private readonly deps: ElectronPromptDeps) {}
 
   ask(req: PromptRequest): Promise<string | null> {
-    const run = this.chain.then(() => (req.kind === 'confirm' ? this.confirm(req) : this.input(req)));
+    // A question whose asker gave up while it waited its turn is not shown at all.
+    const run = this.chain.then(() => (req.signal?.aborted ? null : req.kind === 'confirm' ? this.confirm(req) : this.input(req)));
     this.chain = run.catch(() => undefined);
     return run;
   }
@@ -70,6 +72,8 @@ export class ElectronPrompt implements PromptUser {
   private async confirm(req: PromptRequest): Promise<string | null> {
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), this.timeoutMs);
+    const onGiveUp = (): void => abort.abort();
+    req.signal?.addEventListener('abort', onGiveUp, { once: true });
     const options: MessageBoxOptions = {
       type: 'question',
       title: 'HPC Relay',
@@ -88,6 +92,7 @@ export class ElectronPrompt implements PromptUser {
       return response === 0 && !abort.signal.aborted ? 'yes' : null;
     } finally {
       clearTimeout(timer);
+      req.signal?.removeEventListener('abort', onGiveUp);
     }
   }
 
@@ -123,11 +128,15 @@ export class ElectronPrompt implements PromptUser {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        req.signal?.removeEventListener('abort', onGiveUp);
         this.open = null;
         if (!window.isDestroyed()) window.close();
         resolve(value);
       };
       const timer = setTimeout(() => finish(null), this.timeoutMs);
+      // The SSH layer stopped waiting (its own timeout, the login failed): close the window now.
+      const onGiveUp = (): void => finish(null);
+      req.signal?.addEventListener('abort', onGiveUp, { once: true });
       this.open = { question: { kind: req.kind === 'secret' ? 'secret' : 'text', title: req.title, message: req.message }, window, answer: finish };
       window.on('closed', () => finish(null));
       window.once('ready-to-show', () => {

@@ -93,6 +93,11 @@ export interface PromptRequest {
   kind: 'secret' | 'text' | 'confirm';
   title: string;
   message: string;
+  /**
+   * Aborted when the asker stops waiting (the question timed out, the login was abandoned or the
+   * connection failed): the prompt should close at once, and may resolve null.
+   */
+  signal?: AbortSignal;
 }
 
 export interface PromptUser {

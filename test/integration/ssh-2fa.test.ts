@@ -142,6 +142,8 @@ describe('keyboard-interactive 2FA (ssh2 server in the test)', () => {
     const err = await s.exec(['echo', 'never']).catch((e: unknown) => e);
     expect(isRelayError(err, 'SSH_2FA_TIMEOUT')).toBe(true);
     expect((err as Error).message).toMatch(/The login prompt "Passcode or option \(1-1\):" from 127\.0\.0\.1 got no answer within 1 s/);
+    // The question was withdrawn: a 2FA window or terminal prompt closes instead of waiting for nobody.
+    expect(prompt.asked.map((q) => q.signal?.aborted)).toEqual([true]);
     expect(Date.now() - t0).toBeLessThan(10_000);
     expect(s.state.kind).toBe('disconnected');
     expect(node.logins).toBe(0);

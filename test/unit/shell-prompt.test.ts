@@ -65,6 +65,22 @@ describe('host key and other yes/no questions', () => {
     fake.electron.dialogAnswers.push(new Promise<number>(() => undefined));
     await expect(prompt.ask({ kind: 'confirm', title: 'Unknown host key', message: hostKeyMessage })).resolves.toBeNull();
   });
+
+  it('closes the dialog as soon as the SSH layer stops waiting for it', async () => {
+    const { prompt } = setup();
+    let dialogSignal: AbortSignal | undefined;
+    fake.electron.dialogAnswers.push(new Promise<number>(() => undefined));
+    const stop = new AbortController();
+    const answer = prompt.ask({ kind: 'confirm', title: 'Unknown host key', message: hostKeyMessage, signal: stop.signal });
+    for (let i = 0; i < 100 && !dialogSignal; i++) {
+      await new Promise((r) => setTimeout(r, 1));
+      dialogSignal = fake.electron.dialogCalls.at(-1)?.options.signal;
+    }
+    expect(dialogSignal?.aborted).toBe(false);
+    stop.abort();
+    expect(dialogSignal?.aborted).toBe(true);
+    await expect(answer).resolves.toBeNull();
+  });
 });
 
 describe('codes and passphrases', () => {
@@ -117,6 +133,23 @@ describe('codes and passphrases', () => {
     const window = await nextWindow(count + 2);
     await expect(late).resolves.toBeNull();
     expect(window.destroyed).toBe(true);
+  });
+
+  it('closes the window when the SSH layer stops waiting (its timeout, a failed login), and skips a withdrawn question still in line', async () => {
+    const { prompt } = setup();
+    const count = fake.electron.windows.length;
+    const stop = new AbortController();
+    const first = prompt.ask({ kind: 'text', title: 'Two-factor', message: 'Passcode:', signal: stop.signal });
+    const withdrawn = new AbortController();
+    const second = prompt.ask({ kind: 'text', title: 'Two-factor', message: 'Passcode again:', signal: withdrawn.signal });
+    const window = await nextWindow(count + 1);
+    withdrawn.abort();
+    stop.abort();
+    await expect(first).resolves.toBeNull();
+    expect(window.destroyed).toBe(true);
+    await expect(second).resolves.toBeNull();
+    expect(fake.electron.windows.length).toBe(count + 1);
+    expect(() => prompt.handlers['prompt:question']()).toThrow('No question is waiting.');
   });
 
   it('asks one question at a time', async () => {

@@ -49,13 +49,16 @@ type Attempt = () => Promise<AnyAuthMethod | null>;
 class PromptTimeout extends RelayError {}
 
 function askInTime(prompt: PromptUser, req: PromptRequest, ms: number, what: string, alias: string): Promise<string | null> {
+  // The prompt closes when we stop waiting for it: no 2FA window left open after the login gave up.
+  const stop = new AbortController();
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
+      stop.abort();
       reject(new PromptTimeout('SSH_2FA_TIMEOUT', `${what} from ${alias} got no answer within ${Math.max(1, Math.round(ms / 1000))} s, so the login was abandoned.`, {
         fix: 'Connect again and answer the prompt promptly (for Duo, approve the push on your phone).',
       }));
     }, ms);
-    prompt.ask(req).then(
+    prompt.ask({ ...req, signal: req.signal ? AbortSignal.any([req.signal, stop.signal]) : stop.signal }).then(
       (a) => { clearTimeout(timer); resolve(a); },
       (e: unknown) => { clearTimeout(timer); reject(e instanceof Error ? e : new Error(String(e))); },
     );

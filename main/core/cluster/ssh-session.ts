@@ -227,9 +227,10 @@ export class SshSession extends EventEmitter<{ state: [SessionState] }> {
   /** Asks the user with a deadline; null on cancel, 'timeout' when nobody answered in time. */
   private askWithin(ask: (req: PromptRequest) => Promise<string | null>, req: PromptRequest): Promise<string | null | 'timeout'> {
     const ms = this.deps.promptTimeoutMs ?? DEFAULT_PROMPT_TIMEOUT_MS;
+    const stop = new AbortController();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => resolve('timeout'), ms);
-      ask(req).then((a) => { clearTimeout(timer); resolve(a); }, (e: unknown) => { clearTimeout(timer); reject(e instanceof Error ? e : new Error(String(e))); });
+      const timer = setTimeout(() => { stop.abort(); resolve('timeout'); }, ms);
+      ask({ ...req, signal: req.signal ? AbortSignal.any([req.signal, stop.signal]) : stop.signal }).then((a) => { clearTimeout(timer); resolve(a); }, (e: unknown) => { clearTimeout(timer); reject(e instanceof Error ? e : new Error(String(e))); });
     });
   }
 
@@ -244,11 +245,14 @@ export class SshSession extends EventEmitter<{ state: [SessionState] }> {
       let settled = false;
       let timer: NodeJS.Timeout | undefined;
       let prompting = 0;
+      // Closes any question still open when this login fails (the server hung up, the deadline passed).
+      const loginOver = new AbortController();
 
       const fail = (e: RelayError) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        loginOver.abort();
         client.destroy();
         reject(e);
       };
@@ -266,7 +270,7 @@ export class SshSession extends EventEmitter<{ state: [SessionState] }> {
           deps.logger.info('ssh login asks the user', { where, title: req.title, kind: req.kind });
           this.setState({ kind: 'prompting', message: req.title });
           try {
-            return await deps.prompt.ask(req);
+            return await deps.prompt.ask({ ...req, signal: req.signal ? AbortSignal.any([req.signal, loginOver.signal]) : loginOver.signal });
           } finally {
             if (--prompting === 0 && !settled) {
               arm();

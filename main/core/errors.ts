@@ -71,6 +71,12 @@ export type ErrorCode =
   | 'SLACK_EVENTS_NOT_SUBSCRIBED'
   /** A job report has nowhere to go: no slack.homeChannel and no allowed user to DM. */
   | 'SLACK_NO_REPORT_TARGET'
+  /** The job has no Slack report thread (no report of it was posted). */
+  | 'SLACK_NO_THREAD'
+  /** No approval with that id waits for a decision (unknown, already decided, or expired). */
+  | 'APPROVAL_NOT_PENDING'
+  /** A link the app was asked to open is not one it opens (not https, not on the expected host). */
+  | 'EXTERNAL_URL_REFUSED'
   /** The agent's monthly budget (llm.monthlyBudgetUsd) is spent, or this call would pass it. */
   | 'AGENT_BUDGET_EXHAUSTED'
   /** The model API kept failing (429, 5xx, unreachable) after the agent's retries. */

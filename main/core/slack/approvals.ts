@@ -16,6 +16,23 @@ export const APPROVE_ACTION = 'hpc_approve';
 export const DENY_ACTION = 'hpc_deny';
 export const DEFAULT_APPROVAL_TTL_MS = 30 * 60_000;
 
+/** Where an approval's buttons were posted, so a decision made elsewhere (the window) can replace them. */
+export type ApprovalMessage = { channel: string; ts: string } | { responseUrl: string };
+
+/** Who decided: a Slack user (by member ID) or the person at the HPC Relay window (by name). */
+export type ApprovalVia = 'slack' | 'window';
+
+/** An approval still waiting for a decision, as the window lists it (untrusted text: shown as text). */
+export interface PendingApprovalInfo {
+  id: string;
+  summary: string;
+  detail: string | null;
+  /** The Slack member ID of whoever asked (the agent acts for them). */
+  requestedBy: string;
+  /** Epoch ms after which a decision is refused. */
+  expiresAt: number;
+}
+
 export interface OpenApproval extends ApprovalRequest {
   requestedBy: string;
   /** Runs once when approved; its sentence replaces the buttons. */
@@ -23,10 +40,30 @@ export interface OpenApproval extends ApprovalRequest {
 }
 
 export type Decision =
-  | { kind: 'done'; approved: boolean; text: string }
+  /** `message`: where the buttons are, when known (a decision from the window replaces them there). */
+  | { kind: 'done'; approved: boolean; text: string; message?: ApprovalMessage }
   | { kind: 'unknown' }
-  | { kind: 'already'; by: string | null; approved: boolean | null }
+  /** `via: 'window'` when it was decided at the window (`by` is then a name, not a Slack member ID). */
+  | { kind: 'already'; by: string | null; approved: boolean | null; via?: 'window' }
   | { kind: 'expired' };
+
+/** The `by` an approval's outcome carries for a decision at the window: never a Slack member ID (no colon in those). */
+export const windowDecider = (name: string): string => `window:${name}`;
+
+/** Who decided, as Slack text: a mention for a Slack user, the name for the window. */
+export function deciderText(by: string, via: ApprovalVia | undefined): string {
+  return via === 'window' ? `${escapeText(by)} in the HPC Relay window` : `<@${by}>`;
+}
+
+/** The approval ids whose buttons are in these blocks (`approval:<id>` action blocks). */
+export function approvalIdsIn(blocks: readonly Block[] | undefined): string[] {
+  const ids: string[] = [];
+  for (const b of blocks ?? []) {
+    const blockId = (b as { block_id?: unknown }).block_id;
+    if (typeof blockId === 'string' && blockId.startsWith('approval:')) ids.push(blockId.slice('approval:'.length));
+  }
+  return ids;
+}
 
 interface Pending {
   id: string;
@@ -34,14 +71,19 @@ interface Pending {
   expiresAt: number;
   resolve: (o: ApprovalOutcome) => void;
   timer: { cancel(): void };
+  message?: ApprovalMessage;
 }
 
-const ID = /^[A-Za-z0-9_-]{22}$/;
+/** The shape of an approval id (16 random bytes, base64url). */
+export const APPROVAL_ID = /^[A-Za-z0-9_-]{22}$/;
+const ID = APPROVAL_ID;
 
 export class ApprovalBroker {
   private readonly pending = new Map<string, Pending>();
   /** Decided ids, remembered so a replay is named as one (bounded). */
-  private readonly decided = new Map<string, { by: string | null; approved: boolean | null }>();
+  private readonly decided = new Map<string, { by: string | null; approved: boolean | null; via?: 'window' }>();
+  /** Outcomes decided at the window before their Slack post was placed (see placed()); bounded. */
+  private readonly unplaced = new Map<string, string>();
 
   constructor(private readonly clock: Clock = systemClock, private readonly maxRemembered = 5000) {}
 
@@ -68,8 +110,36 @@ export class ApprovalBroker {
     return this.pending.has(id);
   }
 
-  /** An allowlisted user clicked approve or deny on approval `id`. */
-  async decide(id: string, approve: boolean, userId: string): Promise<Decision> {
+  /** The approvals waiting for a decision, oldest first (expired ones are not listed). */
+  list(): PendingApprovalInfo[] {
+    const now = this.clock.now();
+    return [...this.pending.values()]
+      .filter((p) => p.expiresAt > now)
+      .map((p) => ({ id: p.id, summary: p.req.summary, detail: p.req.detail ?? null, requestedBy: p.req.requestedBy, expiresAt: p.expiresAt }));
+  }
+
+  /**
+   * The buttons of approval `id` were posted there (a message, or a response_url that can replace
+   * it). When the window decided it while the post was still on its way, the outcome sentence is
+   * returned: the caller puts it in place of the buttons it just posted.
+   */
+  placed(id: string, message: ApprovalMessage): string | undefined {
+    const p = this.pending.get(id);
+    if (p) {
+      p.message ??= message;
+      return undefined;
+    }
+    const text = this.unplaced.get(id);
+    this.unplaced.delete(id);
+    return text;
+  }
+
+  /**
+   * Approve or deny approval `id`: an allowlisted Slack user's click (`userId` is their member ID),
+   * or the person at the window (`via: 'window'`, `userId` is their name). Decided once, whichever
+   * comes first; the other is told who decided.
+   */
+  async decide(id: string, approve: boolean, userId: string, via: ApprovalVia = 'slack'): Promise<Decision> {
     if (!ID.test(id)) return { kind: 'unknown' };
     const p = this.pending.get(id);
     if (!p) {
@@ -83,21 +153,31 @@ export class ApprovalBroker {
     // Taken out before anything awaits: a second click racing this one finds it decided.
     this.pending.delete(id);
     p.timer.cancel();
-    this.remember(id, userId, approve);
+    this.remember(id, userId, approve, via);
+    const by = via === 'window' ? windowDecider(userId) : userId;
+    const who = via === 'window' ? `in the HPC Relay window by ${escapeText(userId)}` : `by <@${userId}>`;
+    const where = p.message ? { message: p.message } : {};
+    const done = (d: Extract<Decision, { kind: 'done' }>): Decision => {
+      if (!p.message && via === 'window') {
+        this.unplaced.set(id, d.text);
+        if (this.unplaced.size > 100) this.unplaced.delete(this.unplaced.keys().next().value ?? '');
+      }
+      return d;
+    };
     if (!approve) {
-      p.resolve({ approved: false, by: userId, reason: 'denied' });
-      return { kind: 'done', approved: false, text: `Denied by <@${userId}>: ${escapeText(p.req.summary)}.` };
+      p.resolve({ approved: false, by, reason: 'denied' });
+      return done({ kind: 'done', approved: false, text: `Denied ${who}: ${escapeText(p.req.summary)}.`, ...where });
     }
-    p.resolve({ approved: true, by: userId });
+    p.resolve({ approved: true, by });
     let result = '';
     if (p.req.onApprove) {
       try {
-        result = await p.req.onApprove(userId);
+        result = await p.req.onApprove(by);
       } catch (e) {
         result = `It failed: ${escapeText(e instanceof Error ? e.message : String(e))}`;
       }
     }
-    return { kind: 'done', approved: true, text: `Approved by <@${userId}>: ${escapeText(p.req.summary)}.${result ? ` ${result}` : ''}` };
+    return done({ kind: 'done', approved: true, text: `Approved ${who}: ${escapeText(p.req.summary)}.${result ? ` ${result}` : ''}`, ...where });
   }
 
   /** Resolves every open approval as not approved (shutdown). */
@@ -118,8 +198,8 @@ export class ApprovalBroker {
     p.resolve({ approved: false, by: null, reason: 'expired' });
   }
 
-  private remember(id: string, by: string | null, approved: boolean | null): void {
-    this.decided.set(id, { by, approved });
+  private remember(id: string, by: string | null, approved: boolean | null, via: ApprovalVia = 'slack'): void {
+    this.decided.set(id, { by, approved, ...(via === 'window' ? { via } : {}) });
     if (this.decided.size > this.maxRemembered) {
       const oldest = this.decided.keys().next().value;
       if (oldest !== undefined) this.decided.delete(oldest);

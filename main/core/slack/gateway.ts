@@ -10,11 +10,13 @@ import { systemClock } from '../ports.js';
 import { SecretRegistry } from '../secrets/redact.js';
 import { createAccessControl } from './access.js';
 import { ApprovalBroker } from './approvals.js';
+import type { ApprovalMessage } from './approvals.js';
 import { boltLoggerFor, toBoltLogLevel } from './bolt-logger.js';
 import type { BoltLogLevel } from './bolt-logger.js';
 import type { ChartRenderer } from './chart.js';
 import { SlackGatewayError, slackPlatformError } from './errors.js';
 import { EventDedupe } from './event-dedupe.js';
+import { section } from './format.js';
 import { ChannelResolver } from './channels.js';
 import { SlackJobReporter } from './job-report.js';
 import type { AgentIo, SlackPorts } from './jobs-api.js';
@@ -79,6 +81,12 @@ export interface SlackGateway {
   post(msg: { channel?: string; user?: string; text: string; threadTs?: string }): Promise<void>;
   /** Say things and ask for approvals in a conversation (for the agent and monitors). */
   conversation(channel: string, userId: string, threadTs?: string): AgentIo;
+  /** The approvals this gateway asked for (buttons in Slack); the window decides them too (runtime/approvals.ts). */
+  readonly approvals: ApprovalBroker;
+  /** Replaces an approval's buttons with the outcome sentence (Slack mrkdwn), as a Slack click does. */
+  showApprovalOutcome(message: ApprovalMessage, text: string): Promise<void>;
+  /** Slack's link to a message (chat.getPermalink). */
+  permalink(channel: string, ts: string): Promise<string>;
 }
 
 interface MessageLike {
@@ -312,6 +320,21 @@ export function createSlackGateway(opts: SlackGatewayOptions): SlackGateway {
 
     conversation(channel, userId, threadTs) {
       return router.io({ channel, ...(threadTs ? { threadTs } : {}) }, userId);
+    },
+
+    approvals,
+
+    async showApprovalOutcome(message, text) {
+      if ('responseUrl' in message) await sender.respond(message.responseUrl, { text, replace_original: true });
+      else await sender.update({ channel: message.channel, ts: message.ts, text, blocks: [section(text)] });
+    },
+
+    async permalink(channel, ts) {
+      const r = await sender.call('chat.getPermalink', { channel, message_ts: ts });
+      if (typeof r.permalink !== 'string') {
+        throw new SlackGatewayError('SLACK_UNREACHABLE', 'Slack answered chat.getPermalink without a link.', { fix: 'Try again; if it keeps happening, check slack.apiUrl.' });
+      }
+      return r.permalink;
     },
 
     async start() {

@@ -7,12 +7,13 @@ import type { DoctorReport } from '../doctor/doctor.js';
 import type { Logger } from '../ports.js';
 import { REFUSAL_TEXT } from './access.js';
 import type { AccessControl, RequestKind } from './access.js';
-import { APPROVE_ACTION, DENY_ACTION } from './approvals.js';
+import { APPROVE_ACTION, DENY_ACTION, approvalIdsIn, deciderText } from './approvals.js';
 import type { ApprovalBroker } from './approvals.js';
 import { parseCommand, stripLeadingMention } from './command-parser.js';
 import type { SlackCommand } from './command-parser.js';
 import { AGENT_HINT, CommandRunner, noAgentReply, unknownCommandReply } from './commands.js';
 import type { Surface } from './commands.js';
+import { section } from './format.js';
 import type { SlackReply } from './format.js';
 import { RESUBMIT_ACTION, SUGGEST_ACTION, TAIL_ACTION } from './job-report.js';
 import type { AgentIo, AgentRequest, SlackPorts } from './jobs-api.js';
@@ -140,8 +141,14 @@ export class SlackRouter {
       return { ack: { text: REFUSAL_TEXT } };
     }
     const inDm = s.channel.startsWith('D');
-    const respond = (r: SlackReply): Promise<void> =>
-      this.deps.sender.respond(s.responseUrl, { ...r, response_type: inDm ? 'in_channel' : 'ephemeral' });
+    const respond = async (r: SlackReply): Promise<void> => {
+      await this.deps.sender.respond(s.responseUrl, { ...r, response_type: inDm ? 'in_channel' : 'ephemeral' });
+      // An approval's buttons posted through the response_url: a decision made at the window replaces them there.
+      for (const id of approvalIdsIn(r.blocks)) {
+        const decided = this.deps.approvals.placed(id, { responseUrl: s.responseUrl });
+        if (decided) await this.deps.sender.respond(s.responseUrl, { text: decided, replace_original: true }).catch((e: unknown) => this.warn('approval result not shown', e));
+      }
+    };
     const parsed = parseCommand(s.text.replace(/^\s*!/, ''));
     const ctx = { userId: s.userId, surface: 'slash' as const };
     const then = async (): Promise<void> => {
@@ -185,7 +192,7 @@ export class SlackRouter {
         }
         this.log.warn('refused an approval click', { outcome: d.kind, userId: a.userId });
         const why = d.kind === 'already'
-          ? `This was already ${d.approved === null ? 'expired' : d.approved ? 'approved' : 'denied'}${d.by ? ` by <@${d.by}>` : ''}; nothing was done again.`
+          ? `This was already ${d.approved === null ? 'expired' : d.approved ? 'approved' : 'denied'}${d.by ? ` by ${deciderText(d.by, d.via)}` : ''}; nothing was done again.`
           : d.kind === 'expired' ? 'This approval expired; nothing was done. Run the command again.' : 'This approval is not known to this relay (it may have restarted); nothing was done.';
         await ephemeral(why);
         return;
@@ -272,8 +279,15 @@ export class SlackRouter {
   }
 
   private async reply(where: Where, r: SlackReply): Promise<void> {
-    await this.deps.sender.post({ channel: where.channel, text: r.text, ...(r.blocks ? { blocks: r.blocks } : {}), ...(where.threadTs ? { thread_ts: where.threadTs } : {}) })
+    const posted = await this.deps.sender.post({ channel: where.channel, text: r.text, ...(r.blocks ? { blocks: r.blocks } : {}), ...(where.threadTs ? { thread_ts: where.threadTs } : {}) })
       .catch((e: unknown) => this.warn('reply not delivered', e));
+    // Where an approval's buttons went: a decision made at the window replaces them there (chat.update),
+    // at once when it was made while this post was on its way.
+    if (!posted) return;
+    for (const id of approvalIdsIn(r.blocks)) {
+      const decided = this.deps.approvals.placed(id, { channel: posted.channel, ts: posted.ts });
+      if (decided) await this.deps.sender.update({ channel: posted.channel, ts: posted.ts, text: decided, blocks: [section(decided)] }).catch((e: unknown) => this.warn('approval result not shown', e));
+    }
   }
 
   private warn(msg: string, e: unknown): void {

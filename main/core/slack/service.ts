@@ -4,7 +4,6 @@
  * the service: it keeps trying in the background (other services do not wait). A refused token
  * does fail it, with the fix in the log and in the doctor.
  */
-import path from 'node:path';
 import { describeError, isRelayError } from '../errors.js';
 import type { Core } from '../index.js';
 import type { Clock } from '../ports.js';
@@ -14,8 +13,7 @@ import { createSlackGateway } from './gateway.js';
 import type { SlackGateway, SlackGatewayOptions, SlackGatewayState } from './gateway.js';
 import type { LinkStatus } from '../ports.js';
 import type { SlackPorts } from './jobs-api.js';
-import { FileThreadMemory } from './threads.js';
-import { corePorts, slackHub } from './wiring.js';
+import { corePorts, slackHub, slackThreads } from './wiring.js';
 
 export interface SlackServiceOptions {
   /** The ports the composition root wires in (job service, cron, usage, agent). */
@@ -61,7 +59,7 @@ export function createSlackGatewayService(opts: SlackServiceOptions = {}): Servi
     }
     const clock = opts.clock ?? systemClock;
     const slack = cached(() => core.settings.settings().slack);
-    const threads = new FileThreadMemory(path.join(core.home, 'slack-threads.json'), core.logger);
+    const threads = slackThreads(core);
     const ports = opts.ports?.(core) ?? {};
     let gateway: SlackGateway | undefined;
     let retry: { cancel(): void } | undefined;

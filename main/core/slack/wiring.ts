@@ -5,6 +5,7 @@
  * exists and forwards to whichever gateway runs now: with none running, a report fails with
  * SLACK_STOPPED and the outbox keeps it for the next attempt (never dropped).
  */
+import path from 'node:path';
 import { describeError } from '../errors.js';
 import type { Core } from '../index.js';
 import { cronServiceFor } from '../cron/cron-runtime.js';
@@ -16,6 +17,8 @@ import { agentFor } from '../agent/runtime.js';
 import type { Agent } from '../agent/index.js';
 import type { JobEndReportLike, MetricSeries } from './reporter.js';
 import { guessGoal } from './chart.js';
+import { FileThreadMemory } from './threads.js';
+import type { ThreadMemory, ThreadRef } from './threads.js';
 
 export interface SlackHub {
   readonly gateway: SlackGateway | null;
@@ -26,9 +29,27 @@ export interface SlackHub {
   readonly poster: { post(msg: { channel?: string; user?: string; text: string }): Promise<void> };
   /** The agent's ThreadPoster (research updates, job summaries in their thread). */
   readonly threadPoster: { post(where: { channelId: string; threadTs?: string }, text: string): Promise<void> };
+  /** The Slack thread of the job's report, when one was posted (known with or without a running gateway). */
+  jobThread(jobId: string): ThreadRef | undefined;
+  /** Slack's link to the job's report thread (chat.getPermalink, through the running gateway). */
+  threadPermalink(jobId: string): Promise<string>;
 }
 
 const hubs = new WeakMap<Core, SlackHub>();
+const threadMemories = new WeakMap<Core, ThreadMemory>();
+
+/**
+ * The core's one Slack thread memory (`slack-threads.json` in the settings home): the gateway
+ * records report threads in it, and the window reads it while the gateway is down too.
+ */
+export function slackThreads(core: Core): ThreadMemory {
+  let t = threadMemories.get(core);
+  if (!t) {
+    t = new FileThreadMemory(path.join(core.home, 'slack-threads.json'), core.logger);
+    threadMemories.set(core, t);
+  }
+  return t;
+}
 
 function notRunning(): SlackGatewayError {
   return new SlackGatewayError('SLACK_STOPPED', 'The Slack gateway is not running, so this could not be posted.', {
@@ -106,6 +127,22 @@ export function slackHub(core: Core): SlackHub {
         if (!g) throw notRunning();
         await g.post({ channel: where.channelId, text, ...(where.threadTs ? { threadTs: where.threadTs } : {}) });
       },
+    },
+    jobThread: (jobId) => slackThreads(core).jobThread(jobId),
+    async threadPermalink(jobId) {
+      const ref = slackThreads(core).jobThread(jobId);
+      if (!ref) {
+        throw new SlackGatewayError('SLACK_NO_THREAD', `Job ${jobId} has no Slack thread: no report of it was posted.`, {
+          fix: 'A report is posted when the job ends while Slack is on (slack.enabled and notify.slack); its thread can be opened then.',
+        });
+      }
+      const g = current;
+      if (!g) {
+        throw new SlackGatewayError('SLACK_STOPPED', 'The Slack gateway is not running, so Slack cannot be asked for the thread’s link.', {
+          fix: 'Turn Slack on (Setup → Slack) and check the Doctor’s slack.* checks, then try again.',
+        });
+      }
+      return g.permalink(ref.channel, ref.ts);
     },
   };
   hubs.set(core, hub);

@@ -5,7 +5,7 @@
  * Electron), main/ipc (typed, checked IPC) and main/core (everything that does real work).
  */
 import { join } from 'node:path';
-import { app, powerMonitor } from 'electron';
+import { app, powerMonitor, shell as electronShell } from 'electron';
 import type { BrowserWindow } from 'electron';
 import { createCore } from './core/index.js';
 import type { Core } from './core/index.js';
@@ -155,6 +155,8 @@ function start(): void {
         appInfo: () => ({ version: app.getVersion(), platform: process.platform }),
         status: () => shell.status(),
         navigator,
+        // jobs:openSlackThread passes only https slack.com links (checked in handlers-jobs.ts).
+        openExternal: (url) => electronShell.openExternal(url),
       }),
       ...prompt.handlers,
     },

@@ -33,6 +33,8 @@ export const doctorCheckSchema = z.object({
   message: z.string(),
   /** What to do about a failed check; null when there is nothing to do. */
   fix: z.string().nullable(),
+  /** Passed, with something worth reading (accounting off, a check that could not run now): shown as ⚠ with its fix. */
+  warning: z.boolean().optional(),
 });
 
 /** See LinkState in main/core/ports.ts. */
@@ -207,6 +209,8 @@ export const jobDetailSchema = z.object({
     })
     .nullable(),
   transitions: z.array(z.object({ from: z.string().nullable(), to: z.string(), source: z.string(), at: z.number() })),
+  /** Whether a Slack report of the job was posted (its thread can be opened with jobs:openSlackThread). */
+  slackThread: z.boolean(),
 });
 
 export const logChunkSchema = z.object({
@@ -287,12 +291,35 @@ export const activityItemSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('job'), id: z.string(), at: z.number(), jobId: z.string(), from: z.string().nullable(), to: z.string(), source: z.string() }),
 ]);
 
+// ---- approvals ------------------------------------------------------------------------------
+
+/** An action waiting for a person's yes (asked in Slack; decided there or in the window). Untrusted text. */
+export const approvalSchema = z.object({
+  id: z.string(),
+  /** One sentence: what happens if approved. */
+  summary: z.string(),
+  /** A command line, the parameters, why it needs approval. */
+  detail: z.string().nullable(),
+  /** The Slack member ID of whoever asked. */
+  requestedBy: z.string(),
+  /** Epoch ms; a decision after it is refused. */
+  expiresAt: z.number(),
+});
+
+export const approvalDecisionSchema = z.object({
+  approved: z.boolean(),
+  /** The outcome as plain text, e.g. "Approved in the HPC Relay window by ada: cancel job 7. Job 7 is cancelled." */
+  text: z.string(),
+});
+
 const settingKeyArg = z.string().min(1).max(100);
 const secretNameArg = z.string().min(1).max(300);
 const jobIdArg = z.string().regex(/^\d{1,12}(?:_\d{1,9})?$/, 'a SLURM job id such as 12345 or 12345_7');
 const templateIdArg = z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'a template id');
 const paramValuesArg = z.record(z.string().min(1).max(100), z.union([z.string().max(4096), z.number(), z.boolean()]));
 const monitorIdArg = z.string().regex(/^\d{1,12}$/, 'a monitor id');
+/** The shape of an approval id (main/core/slack/approvals.ts APPROVAL_ID: 16 random bytes, base64url). */
+const approvalIdArg = z.string().regex(/^[A-Za-z0-9_-]{22}$/, 'an approval id');
 
 export const invokeContract = {
   'app:info': { method: 'appInfo', audience: 'window', args: z.tuple([]), result: appInfoSchema },
@@ -339,6 +366,8 @@ export const invokeContract = {
   /** Reads new metric points from the job's files (one remote command), then every series. */
   'jobs:metrics': { method: 'jobsMetrics', audience: 'window', args: z.tuple([jobIdArg]), result: z.array(metricSeriesSchema) },
   'jobs:cancel': { method: 'jobsCancel', audience: 'window', args: z.tuple([jobIdArg]), result: jobDetailSchema },
+  /** Asks Slack for the link to the job's report thread and opens it in the browser (an https slack.com link only). */
+  'jobs:openSlackThread': { method: 'jobsOpenSlackThread', audience: 'window', args: z.tuple([jobIdArg]), result: z.object({ permalink: z.string() }) },
   'jobs:resubmit': {
     method: 'jobsResubmit',
     audience: 'window',
@@ -361,6 +390,10 @@ export const invokeContract = {
   'monitors:resume': { method: 'monitorsResume', audience: 'window', args: z.tuple([monitorIdArg]), result: z.array(monitorSchema) },
   'monitors:remove': { method: 'monitorsRemove', audience: 'window', args: z.tuple([monitorIdArg]), result: z.array(monitorSchema) },
   'activity:list': { method: 'activityList', audience: 'window', args: z.tuple([]), result: z.array(activityItemSchema) },
+  /** Approvals waiting for a decision (soonest to expire first). */
+  'approvals:list': { method: 'approvalsList', audience: 'window', args: z.tuple([]), result: z.array(approvalSchema) },
+  /** Approve (true) or deny (false) one, as the person at the window; refused (APPROVAL_NOT_PENDING) once decided anywhere or expired. */
+  'approvals:decide': { method: 'approvalsDecide', audience: 'window', args: z.tuple([approvalIdArg, z.boolean()]), result: approvalDecisionSchema },
   'prompt:question': { method: 'promptQuestion', audience: 'prompt', args: z.tuple([]), result: promptQuestionSchema },
   /** The answer, or null for Cancel. */
   'prompt:answer': { method: 'promptAnswer', audience: 'prompt', args: z.tuple([z.string().max(4096).nullable()]), result: z.null() },
@@ -411,6 +444,8 @@ export type ParamProblem = z.output<typeof paramProblemSchema>;
 export type MonitorView = z.output<typeof monitorSchema>;
 export type MonitorKind = z.output<typeof monitorKindSchema>;
 export type ActivityItem = z.output<typeof activityItemSchema>;
+export type ApprovalView = z.output<typeof approvalSchema>;
+export type ApprovalDecisionView = z.output<typeof approvalDecisionSchema>;
 
 type InvokeContract = typeof invokeContract;
 type PushContract = typeof pushContract;

@@ -23,3 +23,19 @@ export function openExternalIfAllowed(url: string, openExternal: (url: string) =
   openExternal(url).catch((e: unknown) => console.warn(`security: could not open ${url}`, e));
   return true;
 }
+
+/**
+ * A Slack link the window may open in the browser (a job's report thread from chat.getPermalink):
+ * https, no credentials in it, on slack.com or a workspace's subdomain of it
+ * (`https://team.slack.com/archives/C…/p…`). `https://slack.com.evil.example` is refused.
+ */
+export function isSlackPermalink(url: string): boolean {
+  try {
+    const parsed = new URL(url);
+    const host = parsed.hostname.toLowerCase();
+    return parsed.protocol === 'https:' && parsed.username === '' && parsed.password === '' && parsed.port === ''
+      && (host === 'slack.com' || host.endsWith('.slack.com'));
+  } catch {
+    return false;
+  }
+}

@@ -5,8 +5,11 @@
  * schema. No Electron here: the renderer tests bind these same functions into a browser page.
  */
 import type { ChannelsFor, JobDetailView, JobSummaryView, MetricSeries, ParamProblem, SubmitResultView, TemplateView } from '../../preload/contract.js';
+import { isSlackPermalink } from '../app/external-links.js';
+import { RelayError } from '../core/errors.js';
 import type { Core } from '../core/index.js';
 import type { JobSummary, SubmitResult } from '../core/jobs/index.js';
+import { slackHub } from '../core/slack/wiring.js';
 import { getOption } from '../core/slurm/sbatch.js';
 import type { StoredPoint } from '../core/store/metrics-store.js';
 import { expectation, findTemplate, loadTemplates, TemplateError, templatesDir, validateParams, validateValue } from '../core/templates/index.js';
@@ -20,6 +23,8 @@ export interface JobHandlerDeps {
   core(): Promise<Core>;
   /** Where the bundled templates are (templatesDir() finds a checkout's). */
   templatesDir?: () => string;
+  /** Opens a link in the system browser (Electron's shell.openExternal in the app). */
+  openExternal(url: string): Promise<void>;
 }
 
 /** The series a list shows for a job, in order of preference; else the job's first series. */
@@ -28,7 +33,7 @@ const HEADLINE_SERIES = ['val_acc', 'val_accuracy', 'accuracy', 'acc', 'val_loss
 const SOURCE_RANK = ['csv', 'log', 'summary'];
 const LOG_CAP_BYTES = 64 * 1024;
 
-export function jobHandlers({ core, templatesDir: dir = () => templatesDir() }: JobHandlerDeps): JobHandlers {
+export function jobHandlers({ core, templatesDir: dir = () => templatesDir(), openExternal }: JobHandlerDeps): JobHandlers {
   const templates = async (): Promise<JobTemplate[]> => loadTemplates(dir());
   const list = async (): Promise<JobSummaryView[]> => {
     const c = await core();
@@ -57,6 +62,19 @@ export function jobHandlers({ core, templatesDir: dir = () => templatesDir() }: 
       const c = await core();
       await c.jobs().cancel(jobId);
       return detailView(c, jobId);
+    },
+    'jobs:openSlackThread': async (jobId) => {
+      const c = await core();
+      const permalink = await slackHub(c).threadPermalink(c.jobs().job(jobId).jobKey);
+      // Only Slack's own https links leave the app: whatever else an API answers is not opened.
+      if (!isSlackPermalink(permalink)) {
+        c.logger.warn('refused to open a Slack thread link that is not an https slack.com link', { jobId });
+        throw new RelayError('EXTERNAL_URL_REFUSED', 'Slack answered with a thread link that is not an https link on slack.com, so it was not opened.', {
+          fix: 'Check slack.apiUrl: it should be Slack’s own API (https://slack.com/api/) or a proxy that passes its answers through unchanged.',
+        });
+      }
+      await openExternal(permalink);
+      return { permalink };
     },
     'jobs:resubmit': async (jobId, changes) => submitView(await (await core()).jobs().resubmit(jobId, dropUndefined(changes))),
     'jobs:submit': async (templateId, values) => {
@@ -145,6 +163,7 @@ async function detailView(core: Core, jobId: string): Promise<JobDetailView> {
       }
       : null,
     transitions: jobs.store.transitions(row.jobKey).map((t) => ({ from: t.from, to: t.to, source: t.source, at: t.at })),
+    slackThread: slackHub(core).jobThread(row.jobKey) !== undefined,
   };
 }
 

@@ -11,7 +11,9 @@ import type { SettingKey } from '../core/config/keys.js';
 import type { Core } from '../core/index.js';
 import type { Runtime } from '../core/runtime/runtime.js';
 import type { Navigator } from '../app/navigator.js';
+import { userInfo } from 'node:os';
 import { activityHandlers } from './handlers-activity.js';
+import { approvalHandlers } from './handlers-approvals.js';
 import { jobHandlers } from './handlers-jobs.js';
 import { monitorHandlers } from './handlers-monitors.js';
 import { setupHandlers } from './handlers-setup.js';
@@ -27,6 +29,19 @@ export interface WindowHandlerDeps {
   navigator: Navigator;
   /** Where the bundled job templates are (default: found from a checkout, see templatesDir()). */
   templatesDir?: () => string;
+  /** Opens a link in the system browser (shell.openExternal); only checked links are passed. */
+  openExternal(url: string): Promise<void>;
+  /** The name of the person at the window, for approvals decided there (default: the local user name). */
+  windowUser?: () => string;
+}
+
+/** The local user's name, for approvals decided at the window. */
+export function localUserName(): string {
+  try {
+    return userInfo().username || 'local user';
+  } catch {
+    return 'local user';
+  }
 }
 
 /**
@@ -34,7 +49,7 @@ export interface WindowHandlerDeps {
  * registers these over ipcMain, and the renderer tests bind the same functions into a browser
  * page against a real core.
  */
-export function windowHandlers({ services, appInfo, status, navigator, templatesDir }: WindowHandlerDeps): WindowHandlers {
+export function windowHandlers({ services, appInfo, status, navigator, templatesDir, openExternal, windowUser = localUserName }: WindowHandlerDeps): WindowHandlers {
   const core = async (): Promise<Core> => (await services()).core;
   /** A change takes effect in the background: the reply does not wait for Slack or SSH to connect. */
   const changed = (key: string): void => {
@@ -45,15 +60,16 @@ export function windowHandlers({ services, appInfo, status, navigator, templates
 
   return {
     ...setupHandlers({ core }),
-    ...jobHandlers({ core, ...(templatesDir ? { templatesDir } : {}) }),
+    ...jobHandlers({ core, openExternal, ...(templatesDir ? { templatesDir } : {}) }),
     ...monitorHandlers({ core }),
     ...activityHandlers({ core }),
+    ...approvalHandlers({ core, windowUser }),
     'app:info': () => appInfo(),
     'status:get': () => status(),
     'navigation:take': () => navigator.take(),
     'doctor:run': async () => {
       const report = await (await core()).doctor();
-      return report.checks.map(({ id, title, ok, message, fix }) => ({ id, title, ok, message, fix }));
+      return report.checks.map(({ id, title, ok, message, fix, warning }) => ({ id, title, ok, message, fix, warning }));
     },
     'cluster:partitions': async () => {
       const partitions = await (await core()).cluster().partitions();

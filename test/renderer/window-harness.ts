@@ -28,6 +28,8 @@ export interface BoundWindow {
   shell: ShellState;
   /** Channel names called, in order (for assertions). */
   calls: string[];
+  /** Links main was asked to open in the system browser (shell.openExternal), in order. */
+  opened: string[];
   /** Failures the handlers returned as `{ ok: false }`, with their code. */
   failures: { channel: string; code: string; message: string }[];
   push<E extends PushEvent>(event: E, payload: PushPayload<E>): Promise<void>;
@@ -37,8 +39,9 @@ export interface BoundWindow {
 const bindingName = (channel: string) => `__hpc_${channel.replace(/[^A-Za-z0-9]/g, '_')}`;
 
 /** Binds window.hpc in `page` (call before page.goto) to handlers over `core` and `runtime`. */
-export async function bindWindow(page: Page, core: Core, runtime: Runtime): Promise<BoundWindow> {
+export async function bindWindow(page: Page, core: Core, runtime: Runtime, opts: { windowUser?: string } = {}): Promise<BoundWindow> {
   const calls: string[] = [];
+  const opened: string[] = [];
   const failures: BoundWindow['failures'] = [];
   let ready = false;
 
@@ -56,6 +59,9 @@ export async function bindWindow(page: Page, core: Core, runtime: Runtime): Prom
     appInfo: () => ({ version: '0.1.0', platform: process.platform }),
     status: () => shell.status(),
     navigator,
+    // shell.openExternal: recorded instead of starting a browser.
+    openExternal: async (url) => void opened.push(url),
+    ...(opts.windowUser ? { windowUser: () => opts.windowUser ?? '' } : {}),
   });
 
   const windowChannels = (Object.keys(invokeContract) as InvokeChannel[]).filter((c) => invokeContract[c].audience === 'window') as (keyof WindowHandlers)[];
@@ -100,6 +106,7 @@ export async function bindWindow(page: Page, core: Core, runtime: Runtime): Prom
     navigator,
     shell,
     calls,
+    opened,
     failures,
     push,
     dispose: () => {

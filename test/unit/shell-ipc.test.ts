@@ -152,6 +152,9 @@ beforeEach(() => {
     'monitors:resume': () => record('monitors:resume', []),
     'monitors:remove': () => record('monitors:remove', []),
     'activity:list': () => record('activity:list', []),
+    'approvals:list': () => record('approvals:list', []),
+    'approvals:decide': (_id, approve) => record('approvals:decide', { approved: approve, text: 'decided' }),
+    'jobs:openSlackThread': () => record('jobs:openSlackThread', { permalink: 'https://team.slack.com/archives/C1/p1' }),
     'prompt:question': () => record('prompt:question', { kind: 'secret' as const, title: 'Login to hpc', message: 'Verification code:' }),
     'prompt:answer': () => record('prompt:answer', null),
   };
@@ -253,9 +256,27 @@ describe('argument validation', () => {
     ['monitors:pause', ['1 OR 1=1']],
     ['monitors:create', [{ schedule: 'hourly', kind: 'rm', to: 'slack' }]],
     ['slack:check', [{}]],
+    ['approvals:decide', []],
+    ['approvals:decide', ['AAAAAAAAAAAAAAAAAAAAAA']],
+    ['approvals:decide', ['AAAAAAAAAAAAAAAAAAAAAA', 'yes']],
+    ['approvals:decide', ['AAAAAAAAAAAAAAAAAAAAAA', 1]],
+    ['approvals:decide', ['short', true]],
+    ['approvals:decide', ['AAAAAAAAAAAAAAAAAAAAAAA', true]],
+    ['approvals:decide', ['AAAAAAAAAAAAAAAAAAAA/+', true]],
+    ['approvals:decide', ['../../AAAAAAAAAAAAAAAAA', false]],
+    ['approvals:decide', [{ id: 'AAAAAAAAAAAAAAAAAAAAAA' }, true]],
+    ['approvals:decide', ['AAAAAAAAAAAAAAAAAAAAAA', true, 'extra']],
+    ['approvals:list', ['all']],
+    ['jobs:openSlackThread', ['https://evil.example/']],
+    ['jobs:openSlackThread', []],
   ])('rejects %s with %j', async (channel, args) => {
     await expect(invokeMain(channel, eventFrom(ours), ...args)).rejects.toThrow(new RegExp(`${channel}: invalid arguments`));
     expect(calls).toEqual([]);
+  });
+
+  it('passes an approval id and a boolean through to the handler', async () => {
+    await expect(invokeMain('approvals:decide', eventFrom(ours), 'Ab_-0123456789abcdefgh', false)).resolves.toEqual({ ok: true, value: { approved: false, text: 'decided' } });
+    expect(calls).toEqual(['approvals:decide']);
   });
 
   it('passes JSON values through to the handler', async () => {

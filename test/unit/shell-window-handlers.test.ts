@@ -13,6 +13,9 @@ import { SecretRegistry } from '../../main/core/secrets/redact.js';
 import { isRelayError } from '../../main/core/errors.js';
 import { createNavigator } from '../../main/app/navigator.js';
 import { windowHandlers } from '../../main/ipc/window-handlers.js';
+import { ApprovalBroker } from '../../main/core/slack/approvals.js';
+import type { SlackGateway } from '../../main/core/slack/gateway.js';
+import { slackHub, slackThreads } from '../../main/core/slack/wiring.js';
 import { makeHome } from '../helpers/temp-home.js';
 
 class MemoryKeychain implements SecretStore {
@@ -37,14 +40,17 @@ function setup() {
     prompt: noPrompt,
   });
   const changes: string[] = [];
+  const opened: string[] = [];
   const runtime = { configChanged: async (key: string) => { changes.push(key); return []; } } as unknown as Runtime;
   const handlers = windowHandlers({
     services: async () => ({ core, runtime }),
     appInfo: () => ({ version: '0.1.0', platform: 'linux' }),
     status: () => { throw new Error('not used'); },
     navigator: createNavigator({ showWindow: () => undefined, send: () => undefined }),
+    openExternal: async (url) => void opened.push(url),
+    windowUser: () => 'ada',
   });
-  return { core, keychain, handlers, changes };
+  return { core, keychain, handlers, changes, opened };
 }
 
 async function codeOf(p: Promise<unknown> | unknown): Promise<string | null> {
@@ -111,5 +117,87 @@ describe('cluster channels', () => {
   it('says the cluster is not configured, with the fix', async () => {
     const { handlers } = setup();
     expect(await codeOf(handlers['cluster:partitions']())).toBe('SSH_NOT_CONFIGURED');
+  });
+});
+
+describe('approval channels', () => {
+  it('lists the running gateway’s pending approvals and decides one as the window user: the asker sees approved, the audit log and the activity feed show it, a second decision is refused', async () => {
+    const { core, handlers } = setup();
+    const broker = new ApprovalBroker();
+    const shown: string[] = [];
+    slackHub(core).attach({ approvals: broker, showApprovalOutcome: async (_m: unknown, text: string) => void shown.push(text) } as unknown as SlackGateway);
+    const a = broker.open({ summary: 'Cancel job 7 <img src=x onerror=alert(1)>', detail: 'scancel 7', requestedBy: 'U0HUMAN001' });
+    broker.placed(a.id, { channel: 'D0DM', ts: '1.000100' });
+    expect(await handlers['approvals:list']()).toEqual([{ id: a.id, summary: 'Cancel job 7 <img src=x onerror=alert(1)>', detail: 'scancel 7', requestedBy: 'U0HUMAN001', expiresAt: expect.any(Number) }]);
+
+    await expect(handlers['approvals:decide'](a.id, true)).resolves.toEqual({ approved: true, text: 'Approved in the HPC Relay window by ada: Cancel job 7 <img src=x onerror=alert(1)>.' });
+    expect(await a.outcome).toEqual({ approved: true, by: 'window:ada' });
+    expect(await handlers['approvals:list']()).toEqual([]);
+    expect(shown).toEqual(['Approved in the HPC Relay window by ada: Cancel job 7 &lt;img src=x onerror=alert(1)&gt;.']);
+    expect(await codeOf(handlers['approvals:decide'](a.id, false))).toBe('APPROVAL_NOT_PENDING');
+    expect(await codeOf(handlers['approvals:decide']('A'.repeat(22), true))).toBe('APPROVAL_NOT_PENDING');
+    const feed = await handlers['activity:list']();
+    expect(feed.filter((i) => i.kind === 'agent')).toEqual([expect.objectContaining({ tool: 'approval', decision: 'approved', approvedBy: 'window:ada', input: 'Cancel job 7 <img src=x onerror=alert(1)>\nscancel 7' })]);
+  });
+
+  it('with no Slack gateway running, nothing is pending and a decision is refused with the reason', async () => {
+    const { handlers } = setup();
+    expect(await handlers['approvals:list']()).toEqual([]);
+    expect(await codeOf(handlers['approvals:decide']('A'.repeat(22), true))).toBe('APPROVAL_NOT_PENDING');
+  });
+});
+
+describe('jobs:openSlackThread', () => {
+  function withJob() {
+    const s = setup();
+    s.core.jobs().store.observeQueue([{ key: '4242', baseId: '4242', arrayTask: null, name: 'train', state: 'RUNNING', reason: 'None', elapsedSec: 5, timeLimitSec: 600, partition: 'debug', nodes: 1 }], Date.now());
+    return s;
+  }
+  const permalinkGateway = (link: string, asked: string[]) => ({ permalink: async (channel: string, ts: string) => { asked.push(`${channel}/${ts}`); return link; } }) as unknown as SlackGateway;
+
+  it('says a job has no thread (detail and a coded refusal), and asks the running gateway for the thread’s link once there is one, opening only that', async () => {
+    const { core, handlers, opened } = withJob();
+    expect((await handlers['jobs:detail']('4242')).slackThread).toBe(false);
+    expect(await codeOf(handlers['jobs:openSlackThread']('4242'))).toBe('SLACK_NO_THREAD');
+
+    slackThreads(core).setJobThread('4242', { channel: 'C0GENERAL01', ts: '1700000000.000100' });
+    expect((await handlers['jobs:detail']('4242')).slackThread).toBe(true);
+    // No gateway running: the link cannot be asked for.
+    expect(await codeOf(handlers['jobs:openSlackThread']('4242'))).toBe('SLACK_STOPPED');
+    const asked: string[] = [];
+    slackHub(core).attach(permalinkGateway('https://emulated.slack.com/archives/C0GENERAL01/p1700000000000100', asked));
+    await expect(handlers['jobs:openSlackThread']('4242')).resolves.toEqual({ permalink: 'https://emulated.slack.com/archives/C0GENERAL01/p1700000000000100' });
+    expect(asked).toEqual(['C0GENERAL01/1700000000.000100']);
+    expect(opened).toEqual(['https://emulated.slack.com/archives/C0GENERAL01/p1700000000000100']);
+    expect(await codeOf(handlers['jobs:openSlackThread']('999'))).toBe('JOB_NOT_FOUND');
+  });
+
+  it.each([
+    'http://emulated.slack.com/archives/C1/p1',
+    'https://slack.com.evil.example/archives/C1/p1',
+    'https://evilslack.com/archives/C1/p1',
+    'https://user:pw@team.slack.com/archives/C1/p1',
+    'https://team.slack.com:8443/archives/C1/p1',
+    'javascript:alert(1)//.slack.com',
+    'file:///etc/passwd',
+    'not a url',
+  ])('refuses to open %s, with a clear error', async (link) => {
+    const { core, handlers, opened } = withJob();
+    slackThreads(core).setJobThread('4242', { channel: 'C0GENERAL01', ts: '1.000100' });
+    slackHub(core).attach(permalinkGateway(link, []));
+    const e = await Promise.resolve(handlers['jobs:openSlackThread']('4242')).then(() => null, (err: unknown) => err);
+    expect(isRelayError(e, 'EXTERNAL_URL_REFUSED')).toBe(true);
+    expect(String((e as Error).message)).toMatch(/not an https link on slack\.com, so it was not opened\. Check slack\.apiUrl/);
+    expect(opened).toEqual([]);
+  });
+});
+
+describe('doctor:run', () => {
+  it('carries a passed check’s warning to the window', async () => {
+    const { core, handlers } = setup();
+    const checks = await handlers['doctor:run']();
+    const report = await core.doctor();
+    expect(checks.map((c) => c.warning)).toEqual(report.checks.map((c) => c.warning));
+    expect(checks.every((c) => typeof c.warning === 'boolean')).toBe(true);
   });
 });

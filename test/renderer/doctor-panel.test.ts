@@ -143,6 +143,38 @@ describe('doctor panel', () => {
     await page.screenshot({ path: join(artifactsDir, 'doctor-dark.png') });
   });
 
+  it('shows a passed check with a warning as ⚠ with its message and fix (never a plain ✓)', async () => {
+    doctorResult = {
+      ok: true,
+      value: [
+        checks[0]!,
+        {
+          id: 'slurm.accounting',
+          title: 'SLURM accounting',
+          ok: true,
+          warning: true,
+          message: `Accounting is off on this cluster (sacct answered: ${hostile}).`,
+          fix: 'Ask the cluster admins to enable slurmdbd; until then peak memory is unknown.',
+        },
+      ],
+    };
+    await open();
+    await page.getByRole('button', { name: 'Run checks' }).click();
+    const rows = page.getByRole('list', { name: 'Check results' }).getByRole('listitem');
+    await expect.poll(() => rows.count()).toBe(2);
+    const warned = rows.nth(1);
+    expect(await warned.getByRole('img').getAttribute('aria-label')).toBe('passed with a warning');
+    expect(await warned.locator('.check-mark').textContent()).toBe('⚠');
+    expect(await warned.innerText()).not.toContain('✓');
+    expect(await warned.locator('.check-message').textContent()).toBe(`Accounting is off on this cluster (sacct answered: ${hostile}).`);
+    expect(await warned.locator('.fix').textContent()).toBe('Fix: Ask the cluster admins to enable slurmdbd; until then peak memory is unknown.');
+    expect(await rows.nth(0).getByRole('img').getAttribute('aria-label')).toBe('passed');
+    expect(await page.getByRole('status').textContent()).toBe('All 2 checks passed. One has a warning.');
+    expect(await page.locator('img').count()).toBe(0);
+    expect(pageProblems).toEqual([]);
+    await page.screenshot({ path: join(artifactsDir, 'doctor-warning.png') });
+  });
+
   it('runs from the keyboard and shows a failed call with its fix', async () => {
     doctorResult = {
       ok: false,

@@ -6,7 +6,10 @@
  * tokens validated and checked live; commands only), the doctor all green, keyboard-only moves
  * between screens, a job submitted from the form the template's schema makes, watched to
  * COMPLETED with its chart and a log line that is HTML staying text, monitors, the activity feed.
- * A screenshot of each main screen goes to test/artifacts/window-*.png and docs/screenshots/.
+ * Then a Slack gateway joins: an approval the agent asks for in Slack is approved from Activity,
+ * and a job's Slack report thread is opened from its page.
+ * A screenshot of each main screen goes to test/artifacts/screenshots/ on every run (a test
+ * artifact, gitignored); docs/screenshots/ is rewritten only with UPDATE_SCREENSHOTS=1.
  */
 import fs from 'node:fs';
 import { copyFile, mkdir } from 'node:fs/promises';
@@ -19,6 +22,11 @@ import { createCore } from '../../main/core/index.js';
 import type { Core } from '../../main/core/index.js';
 import { jobsServiceFactory } from '../../main/core/jobs/jobs-runtime.js';
 import { createLogger } from '../../main/core/log/logger.js';
+import { slackApprover } from '../../main/core/agent/approvers.js';
+import type { ApprovalDecision } from '../../main/core/agent/ports.js';
+import { slackGatewayService } from '../../main/core/slack/service.js';
+import { slackHub, slackThreads } from '../../main/core/slack/wiring.js';
+import { webApi } from '@slack/bolt';
 import type { Notification, SecretStore } from '../../main/core/ports.js';
 import { Runtime } from '../../main/core/runtime/runtime.js';
 import { SecretRegistry } from '../../main/core/secrets/redact.js';
@@ -37,7 +45,13 @@ const tb = inject('testbed');
 const root = path.join(import.meta.dirname, '..', '..');
 const rendererDir = path.join(root, 'out', 'renderer');
 const artifactsDir = path.join(root, 'test', 'artifacts');
+/** Every run's screenshots: a test artifact (test/artifacts is gitignored). */
+const shotsDir = path.join(artifactsDir, 'screenshots');
+/** The README's screenshots: rewritten only when asked (UPDATE_SCREENSHOTS=1), so a test run leaves the tree clean. */
 const screenshotsDir = path.join(root, 'docs', 'screenshots');
+const updateScreenshots = process.env['UPDATE_SCREENSHOTS'] === '1';
+/** Who sits at the window in this test: approvals decided there are decided by this name. */
+const WINDOW_USER = 'tester';
 const HOSTILE = '<img src=x onerror=window.__pwned=1>';
 const RUN = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
 const REMOTE_DIR = `~/hpc-relay-ui-${RUN}`;
@@ -75,6 +89,8 @@ let browser: Browser;
 let page: Page;
 let core: Core;
 let runtime: Runtime;
+/** The Slack gateway, started once the wizard has set Slack up (the last tests). */
+let slackRuntime: Runtime | undefined;
 let emu: SlackEmulator;
 let bound: BoundWindow;
 let knownHosts: string;
@@ -87,9 +103,9 @@ async function shot(name: string): Promise<void> {
     (document.activeElement as HTMLElement | null)?.blur();
     window.scrollTo(0, 0);
   });
-  const file = path.join(artifactsDir, `window-${name}.png`);
+  const file = path.join(shotsDir, `${name}.png`);
   await page.screenshot({ path: file });
-  await copyFile(file, path.join(screenshotsDir, `${name}.png`));
+  if (updateScreenshots) await copyFile(file, path.join(screenshotsDir, `${name}.png`));
 }
 
 const activeText = () => page.evaluate(() => document.activeElement?.textContent ?? null);
@@ -99,8 +115,8 @@ beforeAll(async () => {
   if (!fs.existsSync(path.join(rendererDir, 'index.html'))) {
     throw new Error('out/renderer/index.html is missing: build the renderer first with `npx electron-vite build` (npm run test:renderer does).');
   }
-  await mkdir(artifactsDir, { recursive: true });
-  await mkdir(screenshotsDir, { recursive: true });
+  await mkdir(shotsDir, { recursive: true });
+  if (updateScreenshots) await mkdir(screenshotsDir, { recursive: true });
 
   // An SSH config with the testbed under an alias, and a known_hosts that does not know it yet.
   const home = makeHome('window');
@@ -143,7 +159,7 @@ beforeAll(async () => {
   page.on('console', (m) => {
     if (m.type() === 'error') pageProblems.push(`console error: ${m.text()}`);
   });
-  bound = await bindWindow(page, core, runtime);
+  bound = await bindWindow(page, core, runtime, { windowUser: WINDOW_USER });
   await page.goto(server.url);
 }, 120_000);
 
@@ -157,6 +173,7 @@ afterAll(async () => {
       .exec(['sh', '-c', 'rm -rf -- "$HOME/$1"', 'sh', REMOTE_DIR.slice(2)], { timeoutMs: 30_000 })
       .catch(() => undefined);
   }
+  await slackRuntime?.stop();
   await runtime?.stop();
   await core?.close();
   await emu?.close();
@@ -350,7 +367,7 @@ describe('the window on a real core', () => {
     expect(await lines.count()).toBeLessThan(80);
     await shot('job-detail');
     await page.emulateMedia({ colorScheme: 'dark' });
-    await page.screenshot({ path: path.join(artifactsDir, 'window-job-detail-dark.png') });
+    await page.screenshot({ path: path.join(shotsDir, 'job-detail-dark.png') });
     await page.emulateMedia({ colorScheme: 'light' });
     // The first line, after scrolling to the top.
     await log.evaluate((el) => {
@@ -477,10 +494,102 @@ describe('the window on a real core', () => {
     expect(times).toEqual([...times].sort((a, b) => b - a));
     expect(await page.locator('img').count()).toBe(0);
     expect(await page.evaluate(() => (window as { __pwned?: unknown }).__pwned)).toBeUndefined();
-    await shot('activity');
 
     await page.getByLabel('Show', { exact: true }).selectOption('agent');
     await expect.poll(() => feed.getByRole('listitem').count()).toBe(2);
+    await page.getByLabel('Show', { exact: true }).selectOption('all');
+    expect(pageProblems).toEqual([]);
+  }, 60_000);
+
+  /** The Slack gateway as the app runs it, on the settings the wizard saved (tokens, emulator, allowed user). */
+  async function startSlack() {
+    if (!slackRuntime) {
+      slackRuntime = new Runtime(core, [slackGatewayService]);
+      expect(await slackRuntime.start()).toEqual(['slack-gateway']);
+    }
+    const gateway = slackHub(core).gateway;
+    if (!gateway) throw new Error('the Slack gateway did not start');
+    await expect.poll(() => gateway.state, { timeout: 20_000 }).toBe('connected');
+    return gateway;
+  }
+
+  it('activity: an approval the agent asks for in Slack waits at the top (its text as text), and Approve there resolves it once, for the window user, replacing the Slack buttons', async () => {
+    const gateway = await startSlack();
+    const dm = emu.dmChannelFor(emu.defaultUserId);
+    // What the agent does for a change it may not make alone: the Slack approver over the conversation's io.
+    const approver = slackApprover(gateway.conversation(dm, emu.defaultUserId));
+    let decision: ApprovalDecision | undefined;
+    const asked = approver.request({ summary: `Run \`rm -rf ~/runs\` on the login node ${HOSTILE}`, detail: `rm -rf ~/runs ${HOSTILE}`, reason: 'it may change something: rm is not read-only', tool: 'run_command', conversationId: `slack:${dm}` });
+    void asked.then((d) => { decision = d; });
+    const post = await emu.waitForCall('chat.postMessage', (c) => String(c.params.text).startsWith('Approval needed'));
+
+    await page.keyboard.press('Alt+5');
+    await expect.poll(() => activeText()).toBe('Activity');
+    const pending = page.getByRole('list', { name: 'Pending approvals' });
+    await expect.poll(() => pending.getByRole('listitem').count(), { timeout: 10_000 }).toBe(1);
+    const row = pending.getByRole('listitem');
+    expect(await row.locator('.approval-summary').textContent()).toBe(`Run \`rm -rf ~/runs\` on the login node ${HOSTILE}`);
+    expect(await row.locator('pre').textContent()).toBe(`rm -rf ~/runs ${HOSTILE}\n\nAsked by the agent; needs approval because it may change something: rm is not read-only.`);
+    expect(await row.textContent()).toContain(`Asked by ${emu.defaultUserId}`);
+    expect(await page.locator('img').count()).toBe(0);
+    expect(await page.evaluate(() => (window as { __pwned?: unknown }).__pwned)).toBeUndefined();
+    // Labelled for screen readers: each button is described by the action it decides.
+    const approve = row.getByRole('button', { name: 'Approve' });
+    const describedBy = (await approve.getAttribute('aria-describedby')) ?? '';
+    expect(await page.locator(`[id="${describedBy}"]`).textContent()).toBe(`Run \`rm -rf ~/runs\` on the login node ${HOSTILE}`);
+    expect(await row.getByRole('button', { name: 'Deny' }).getAttribute('aria-describedby')).toBe(describedBy);
+    expect(decision).toBeUndefined();
+    await shot('activity');
+
+    // From the keyboard: focus Approve, Enter.
+    await approve.focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => decision, { timeout: 10_000 }).toEqual({ approved: true, by: `window:${WINDOW_USER}` });
+    await expect.poll(() => pending.count()).toBe(0);
+    await expect.poll(() => page.locator('.approvals [role="status"]').textContent()).toBe(`Approved in the HPC Relay window by ${WINDOW_USER}: Run \`rm -rf ~/runs\` on the login node ${HOSTILE}.`);
+    expect(bound.calls.filter((c) => c === 'approvals:decide')).toHaveLength(1);
+    // In Slack, the buttons gave way to the outcome, as a click there does.
+    const update = await emu.waitForCall('chat.update');
+    expect(update.params).toMatchObject({ channel: dm, ts: String(post.response.ts), text: `Approved in the HPC Relay window by ${WINDOW_USER}: Run \`rm -rf ~/runs\` on the login node ${HOSTILE.replace(/</g, '&lt;').replace(/>/g, '&gt;')}.` });
+    // Decided once: the core refuses it again, and the audit log has the window's decision.
+    expect(await bound.handlers['approvals:list']()).toEqual([]);
+    const feed = page.getByRole('list', { name: 'Activity' });
+    await expect.poll(() => feed.locator('.feed-agent').filter({ hasText: 'Approval' }).count(), { timeout: 10_000 }).toBe(1);
+    expect(await feed.locator('.feed-agent').filter({ hasText: 'Approval' }).textContent()).toContain(`by window:${WINDOW_USER}`);
+    expect(await page.locator('img').count()).toBe(0);
+    expect(await page.evaluate(() => (window as { __pwned?: unknown }).__pwned)).toBeUndefined();
+    expect(pageProblems).toEqual([]);
+  }, 60_000);
+
+  it('job detail: a job with a Slack report thread opens it (the link asked of Slack, opened only as an https slack.com link); one without says why not', async () => {
+    await startSlack();
+    const jobs = core.jobs().store.list();
+    const reported = jobs.find((j) => j.state === 'COMPLETED');
+    const unreported = jobs.find((j) => j !== reported);
+    if (!reported || !unreported) throw new Error('the earlier tests left no jobs');
+    // The job's report, as the reporter posts it in the home channel, and its thread remembered.
+    const bot = new webApi.WebClient(TEST_SECRETS.slackBot, { slackApiUrl: emu.apiUrl });
+    const report = await bot.chat.postMessage({ channel: 'C0GENERAL01', text: `Job ${reported.jobKey} COMPLETED` });
+    slackThreads(core).setJobThread(reported.jobKey, { channel: 'C0GENERAL01', ts: String(report.ts) });
+
+    bound.navigator.go({ view: 'job', jobId: unreported.jobKey });
+    await expect.poll(() => activeText()).toMatch(new RegExp(`^Job ${unreported.jobKey}`));
+    const none = page.getByRole('button', { name: 'Open the Slack thread' });
+    await expect.poll(() => none.isDisabled()).toBe(true);
+    const reason = (await none.getAttribute('aria-describedby')) ?? '';
+    expect(await page.locator(`[id="${reason}"]`).textContent()).toMatch(/No Slack thread yet: a report is posted there when the job ends, while Slack is on\./);
+
+    bound.navigator.go({ view: 'job', jobId: reported.jobKey });
+    await expect.poll(() => activeText()).toMatch(new RegExp(`^Job ${reported.jobKey}`));
+    const open = page.getByRole('button', { name: 'Open the Slack thread' });
+    await expect.poll(() => open.isEnabled()).toBe(true);
+    await open.click();
+    const asked = await emu.waitForCall('chat.getPermalink');
+    expect(asked.params).toMatchObject({ channel: 'C0GENERAL01', message_ts: String(report.ts) });
+    expect(asked.token).toBe(TEST_SECRETS.slackBot);
+    const permalink = `https://${emu.teamDomain}.slack.com/archives/C0GENERAL01/p${String(report.ts).replace('.', '')}`;
+    await expect.poll(() => bound.opened).toEqual([permalink]);
+    expect(bound.failures.filter((f) => f.channel === 'jobs:openSlackThread')).toEqual([]);
     expect(pageProblems).toEqual([]);
   }, 60_000);
 });

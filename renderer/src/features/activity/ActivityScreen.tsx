@@ -1,10 +1,14 @@
 import { useId, useMemo, useState } from 'react';
-import type { ActivityItem } from '../../../../preload/contract';
+import type { ActivityItem, ApprovalView } from '../../../../preload/contract';
 import type { Go } from '../../App';
 import { call, hpc } from '../../api';
 import { ProblemText } from '../../components/ProblemText';
-import { formatTime } from '../../lib/format';
-import { usePolled } from '../../lib/hooks';
+import { formatTime, relativeTime } from '../../lib/format';
+import { problemOf, usePolled } from '../../lib/hooks';
+import type { Problem } from '../../lib/hooks';
+
+/** Pending approvals are read from the core's memory (no remote call): often, so one decided in Slack leaves soon. */
+const APPROVALS_EVERY_MS = 2000;
 
 type Kind = 'all' | ActivityItem['kind'];
 
@@ -21,6 +25,7 @@ const KINDS: { id: Kind; label: string }[] = [
  */
 export function ActivityScreen({ go }: { go: Go }) {
   const items = usePolled(() => call(hpc().activityList()), 5000);
+  const approvals = usePolled(() => call(hpc().approvalsList()), APPROVALS_EVERY_MS);
   const [kind, setKind] = useState<Kind>('all');
   const headingId = useId();
   const filterId = useId();
@@ -48,6 +53,13 @@ export function ActivityScreen({ go }: { go: Go }) {
           </select>
         </div>
       </div>
+      <PendingApprovals
+        approvals={approvals.value ?? []}
+        problem={approvals.problem}
+        onDecided={async () => {
+          await Promise.all([approvals.reload(), items.reload()]);
+        }}
+      />
       {items.problem && <ProblemText problem={items.problem} />}
       {items.value && shown.length === 0 && <p className="empty">Nothing yet.</p>}
       <ol className="feed" aria-label="Activity">
@@ -61,6 +73,79 @@ export function ActivityScreen({ go }: { go: Go }) {
         ))}
       </ol>
     </section>
+  );
+}
+
+/**
+ * Actions waiting for a person's yes (asked in Slack by the agent or a command), with Approve and
+ * Deny. Decided once wherever it is clicked first; the outcome sentence is announced. The summary
+ * and detail are untrusted text (model output, job names): React text, never HTML.
+ */
+function PendingApprovals({ approvals, problem, onDecided }: { approvals: ApprovalView[]; problem: Problem | null; onDecided: () => Promise<void> }) {
+  const headingId = useId();
+  const [busy, setBusy] = useState<string | null>(null);
+  const [outcome, setOutcome] = useState<string | null>(null);
+  const [actionProblem, setActionProblem] = useState<Problem | null>(null);
+  // The core lists only approvals still open: an expired one leaves at the next read (every 2 s).
+  const shown = approvals;
+
+  async function decide(a: ApprovalView, approve: boolean): Promise<void> {
+    setBusy(a.id);
+    setActionProblem(null);
+    setOutcome(null);
+    try {
+      const r = await call(hpc().approvalsDecide(a.id, approve));
+      setOutcome(r.text);
+    } catch (e) {
+      setActionProblem(problemOf(e));
+    } finally {
+      setBusy(null);
+      await onDecided();
+    }
+  }
+
+  return (
+    <section className="subsection approvals" aria-labelledby={headingId}>
+      <h3 id={headingId}>Waiting for approval{shown.length > 0 ? ` (${shown.length})` : ''}</h3>
+      {problem && <ProblemText problem={problem} />}
+      {shown.length === 0 && !problem && <p className="muted">Nothing waits for a decision. Actions that change the cluster are asked about here and in Slack.</p>}
+      {shown.length > 0 && (
+        <ul className="approvals-list" aria-label="Pending approvals">
+          {shown.map((a) => (
+            <ApprovalRow key={a.id} a={a} busy={busy === a.id} onDecide={(approve) => void decide(a, approve)} />
+          ))}
+        </ul>
+      )}
+      <p className="muted" role="status" aria-live="polite">
+        {outcome ?? ''}
+      </p>
+      {actionProblem && <ProblemText problem={actionProblem} />}
+    </section>
+  );
+}
+
+function ApprovalRow({ a, busy, onDecide }: { a: ApprovalView; busy: boolean; onDecide: (approve: boolean) => void }) {
+  const summaryId = useId();
+  return (
+    <li className="approval" data-approval-id={a.id}>
+      <div className="approval-text">
+        <p className="approval-summary" id={summaryId}>
+          {a.summary}
+        </p>
+        {a.detail && <pre className="feed-pre">{a.detail}</pre>}
+        <p className="muted">
+          Asked by {a.requestedBy} · expires {relativeTime(a.expiresAt)}
+        </p>
+      </div>
+      <div className="actions">
+        <button type="button" disabled={busy} aria-describedby={summaryId} onClick={() => onDecide(true)}>
+          Approve
+        </button>
+        <button type="button" className="danger" disabled={busy} aria-describedby={summaryId} onClick={() => onDecide(false)}>
+          Deny
+        </button>
+      </div>
+    </li>
   );
 }
 
@@ -90,7 +175,7 @@ function FeedBody({ item, go }: { item: ActivityItem; go: Go }) {
       return (
         <div className="feed-body">
           <p>
-            <span className="feed-kind">Agent</span> {item.tool} <span className={`badge decision-${item.decision}`}>{item.decision}</span>
+            <span className="feed-kind">{item.tool === 'approval' ? 'Approval' : 'Agent'}</span> {item.tool === 'approval' ? '' : item.tool} <span className={`badge decision-${item.decision}`}>{item.decision}</span>
             {item.approvedBy && <span className="muted"> by {item.approvedBy}</span>}
             {item.isError && <span className="badge state-failed">error</span>}
           </p>

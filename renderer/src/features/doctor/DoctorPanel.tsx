@@ -16,7 +16,7 @@ interface QuickFix {
 }
 
 /**
- * Runs the doctor checks and lists them: ✓/✗, the title, what was found, and the fix — with a
+ * Runs the doctor checks and lists them: ✓/⚠/✗, the title, what was found, and the fix — with a
  * button where one click can apply it. Check messages can quote remote output, so every string
  * is rendered as React text (escaped), never as HTML.
  */
@@ -88,15 +88,17 @@ export function DoctorPanel({ go }: { go?: Go }) {
 
 function CheckRow({ check, quickFix }: { check: DoctorCheck; quickFix: QuickFix | null }) {
   const [busy, setBusy] = useState(false);
+  // A warning passed, with something worth reading: ⚠ with its message and fix.
+  const warning = check.ok && check.warning === true;
   return (
-    <li className={check.ok ? 'check ok' : 'check failed'} data-check-id={check.id}>
-      <span className="check-mark" role="img" aria-label={check.ok ? 'passed' : 'failed'}>
-        {check.ok ? '✓' : '✗'}
+    <li className={warning ? 'check warning' : check.ok ? 'check ok' : 'check failed'} data-check-id={check.id}>
+      <span className="check-mark" role="img" aria-label={warning ? 'passed with a warning' : check.ok ? 'passed' : 'failed'}>
+        {warning ? '⚠' : check.ok ? '✓' : '✗'}
       </span>
       <div className="check-text">
         {check.title && <p className="check-title">{check.title}</p>}
         <p className="check-message">{check.message}</p>
-        {!check.ok && check.fix && (
+        {(!check.ok || warning) && check.fix && (
           <p className="fix">
             <span className="fix-label">Fix: </span>
             {check.fix}
@@ -132,8 +134,10 @@ function summary(state: PanelState): string {
       const failed = state.checks.filter((c) => !c.ok).length;
       const total = state.checks.length;
       if (total === 0) return 'There are no checks to run.';
-      if (failed === 0) return total === 1 ? 'The check passed.' : `All ${total} checks passed.`;
-      return `${failed} of ${total} ${total === 1 ? 'check' : 'checks'} failed.`;
+      const warned = state.checks.filter((c) => c.ok && c.warning === true).length;
+      const warnings = warned === 0 ? '' : ` ${warned === 1 ? 'One has' : `${warned} have`} a warning.`;
+      if (failed === 0) return `${total === 1 ? 'The check passed.' : `All ${total} checks passed.`}${warnings}`;
+      return `${failed} of ${total} ${total === 1 ? 'check' : 'checks'} failed.${warnings}`;
     }
   }
 }

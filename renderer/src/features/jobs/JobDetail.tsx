@@ -67,6 +67,7 @@ export function JobDetail({ jobId, go }: { jobId: string; go: Go }) {
       {d && (
         <>
           <Facts d={d} />
+          <SlackThread d={d} />
           <MemoryUse maxRss={d.maxRssBytes} req={d.reqMemBytes} />
           <section className="subsection" aria-label="Metrics">
             <h3>Metrics</h3>
@@ -117,6 +118,49 @@ function Facts({ d }: { d: JobDetailView }) {
         </div>
       ))}
     </dl>
+  );
+}
+
+/**
+ * The job's report thread in Slack, opened in the browser (main asks Slack for its link and opens
+ * only an https slack.com one). Without a report there is no thread yet: the reason says when one comes.
+ */
+function SlackThread({ d }: { d: JobDetailView }) {
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState<Problem | null>(null);
+  const reasonId = useId();
+
+  async function open(): Promise<void> {
+    setBusy(true);
+    setProblem(null);
+    try {
+      await call(hpc().jobsOpenSlackThread(d.job.jobId));
+    } catch (e) {
+      setProblem(problemOf(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <div className="slack-thread">
+      {d.slackThread ? (
+        <button type="button" className="secondary small" disabled={busy} onClick={() => void open()}>
+          {busy ? 'Opening…' : 'Open the Slack thread'}
+        </button>
+      ) : (
+        <>
+          <button type="button" className="secondary small" disabled aria-describedby={reasonId}>
+            Open the Slack thread
+          </button>
+          <span className="muted" id={reasonId}>
+            {' '}
+            No Slack thread yet: a report is posted there when the job ends, while Slack is on.
+          </span>
+        </>
+      )}
+      {problem && <ProblemText problem={problem} />}
+    </div>
   );
 }
 

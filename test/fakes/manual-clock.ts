@@ -17,10 +17,13 @@ export class ManualClock implements Clock {
     return { cancel: () => { this.timers = this.timers.filter((x) => x !== timer); } };
   }
 
-  /** Fires every timer due by `to` (epoch ms or an ISO time), then sets the time to it. */
-  advanceTo(to: number | string): void {
+  /**
+   * Fires every timer due by `to` (epoch ms or an ISO time), then sets the time to it. With
+   * `fire` false the time moves and the timers wait (an event loop too busy to run them yet).
+   */
+  advanceTo(to: number | string, fire = true): void {
     const end = typeof to === 'string' ? Date.parse(to) : to;
-    for (;;) {
+    for (; fire;) {
       const due = this.timers.filter((x) => x.at <= end).sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
       if (!due) break;
       this.timers = this.timers.filter((x) => x !== due);
@@ -30,7 +33,7 @@ export class ManualClock implements Clock {
     this.t = Math.max(this.t, end);
   }
 
-  advance(ms: number): void {
-    this.advanceTo(this.t + ms);
+  advance(ms: number, fire = true): void {
+    this.advanceTo(this.t + ms, fire);
   }
 }

@@ -6,36 +6,17 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { isRelayError } from '../../main/core/errors.js';
-import type { Clock } from '../../main/core/ports.js';
 import { PendingApprovals } from '../../main/core/runtime/approvals.js';
 import type { ApprovalSource } from '../../main/core/runtime/approvals.js';
 import { APPROVE_ACTION, ApprovalBroker } from '../../main/core/slack/approvals.js';
 import type { ApprovalMessage } from '../../main/core/slack/approvals.js';
 import { createSlackGateway } from '../../main/core/slack/gateway.js';
 import type { AuditRow } from '../../main/core/store/agent-store.js';
+import { ManualClock } from '../fakes/manual-clock.js';
 import { createMemoryLogger } from '../fakes/memory-logger.js';
 import { startSlackEmulator } from '../fakes/slack-emulator.js';
 import type { ApiCall } from '../fakes/slack-emulator.js';
 import { MemoryCron, MemoryJobs, MemoryUsage } from '../fakes/slack-ports.js';
-
-class ManualClock implements Clock {
-  t = 1_000_000;
-  private timers: Array<{ at: number; fn: () => void }> = [];
-  now(): number { return this.t; }
-  setTimeout(fn: () => void, ms: number): { cancel(): void } {
-    const timer = { at: this.t + ms, fn };
-    this.timers.push(timer);
-    return { cancel: () => { this.timers = this.timers.filter((x) => x !== timer); } };
-  }
-  advance(ms: number, fire = true): void {
-    this.t += ms;
-    if (!fire) return;
-    for (const due of this.timers.filter((x) => x.at <= this.t)) {
-      this.timers = this.timers.filter((x) => x !== due);
-      due.fn();
-    }
-  }
-}
 
 function bare() {
   const clock = new ManualClock();

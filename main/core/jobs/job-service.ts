@@ -14,6 +14,8 @@ import type { RenderedJob } from '../templates/types.js';
 import type { JobRow, JobStore, SubmissionRow, SubmittedJobMeta } from '../store/job-store.js';
 import type { MetricsStore } from '../store/metrics-store.js';
 import type { OutboxStore } from '../store/outbox-store.js';
+import type { SweepEndOptions } from '../store/job-store.js';
+import { composeSweepEnd } from '../notify/sweep-messages.js';
 import { JobTracker, logPaths, type TickReport } from './job-tracker.js';
 import { JobMetrics } from './job-metrics.js';
 import type { RemoteFiles } from './remote-files.js';
@@ -86,6 +88,8 @@ interface Prepared {
   params: Record<string, unknown>;
   defaultName: string;
   rollout: RolloutMode;
+  /** A rendered grid's values per array task. */
+  taskParams?: Record<string, string>[];
 }
 
 const TAIL_CAP_BYTES = 256 * 1024;
@@ -112,24 +116,28 @@ export class JobService {
   /** Staged rollouts of sweeps: the jobs runtime advances them as tasks end. */
   readonly rollouts: Rollouts;
   private eventsReady: { dir: string; path: Promise<string> } | null = null;
+  /**
+   * A sweep is announced once, when its last task ends; a sweep whose staged rollout stopped is
+   * not (its ROLLOUT_HALTED notification already said how it ended).
+   */
+  readonly sweepEnd: SweepEndOptions = { compose: (facts, last) => (this.rollouts.halted(last.baseId) ? null : composeSweepEnd(facts)) };
 
   constructor(private readonly deps: JobServiceDeps) {
     this.tracker = new JobTracker({
       cluster: deps.cluster, store: deps.store, files: deps.files, clock: deps.clock, logger: deps.logger,
-      options: () => {
-        const s = deps.settings();
-        const channels = [...(s.notify.tray ? ['tray'] : []), ...(s.notify.slack && s.slack.enabled ? ['slack'] : [])];
-        return { mode: s.triage.mode, channels };
-      },
+      options: () => ({ mode: deps.settings().triage.mode, channels: this.channels(), sweep: this.sweepEnd }),
     });
     this.metricsReader = new JobMetrics({ store: deps.store, metrics: deps.metrics, files: deps.files, clock: deps.clock });
     this.rollouts = new Rollouts({
       store: deps.store, rollouts: new RolloutStore(deps.store.db), outbox: deps.outbox, cluster: deps.cluster, clock: deps.clock, logger: deps.logger,
-      channels: () => {
-        const s = deps.settings();
-        return [...(s.notify.tray ? ['tray'] : []), ...(s.notify.slack && s.slack.enabled ? ['slack'] : [])];
-      },
+      channels: () => this.channels(),
     });
+  }
+
+  /** Outbox channels for job ends, as the settings stand now. */
+  private channels(): string[] {
+    const s = this.deps.settings();
+    return [...(s.notify.tray ? ['tray'] : []), ...(s.notify.slack && s.slack.enabled ? ['slack'] : [])];
   }
 
   get store(): JobStore {
@@ -176,6 +184,10 @@ export class JobService {
     });
     const report = await this.tracker.tick();
     await this.rollouts.advance();
+    // A sweep whose last task failed and whose triage resubmit failed too ends here.
+    for (const id of this.deps.store.settleSweeps({ now: this.deps.clock.now(), channels: this.channels(), sweep: this.sweepEnd })) {
+      this.deps.logger.info('sweep finished (its last resubmit did not run)', { sweep: id });
+    }
     return report;
   }
 
@@ -204,7 +216,7 @@ export class JobService {
   async submitRendered(r: RenderedJob, at?: { id: string; jobDir: string }, lineage?: { sweepId: string; resubmitOf: string }, rollout: RolloutMode = 'all'): Promise<SubmitResult> {
     return this.submitPrepared({
       kind: 'template', source: r.templateId, scriptName: safeFileName(`${r.templateId}.slurm`), script: r.script, files: r.files, sbatchArgs: r.sbatchArgs, scriptArgs: r.scriptArgs,
-      params: r.params, defaultName: r.jobName, rollout,
+      params: r.params, defaultName: r.jobName, rollout, ...(r.array ? { taskParams: r.array.tasks } : {}),
     }, at, lineage);
   }
 
@@ -229,7 +241,7 @@ export class JobService {
       id, kind: p.kind, source: p.source, params: p.params, scriptHash: createHash('sha256').update(p.script).digest('hex'), sbatchArgs: p.sbatchArgs, scriptArgs: p.scriptArgs,
       remoteDir: jobDir, scriptPath, wrapperPath, events, headerArray: directive(directives, '--array'), headerName: directive(directives, '--job-name'),
       headerPartition: directive(directives, '--partition'), headerMem: directive(directives, '--mem'), headerTime: directive(directives, '--time'), defaultName: p.defaultName,
-      sweepId: lineage?.sweepId ?? id, resubmitOf: lineage?.resubmitOf ?? null, rollout: p.rollout,
+      sweepId: lineage?.sweepId ?? id, resubmitOf: lineage?.resubmitOf ?? null, rollout: p.rollout, ...(p.taskParams ? { taskParams: p.taskParams } : {}),
     });
   }
 
@@ -237,7 +249,7 @@ export class JobService {
     id: string; kind: 'template' | 'script'; source: string; params: Record<string, unknown>; scriptHash: string; sbatchArgs: string[]; scriptArgs: string[]; remoteDir: string;
     scriptPath: string; wrapperPath: string; events: string; headerArray: string | null; headerName: string | null; headerPartition: string | null;
     headerMem: string | null; headerTime: string | null; defaultName: string; sweepId: string; resubmitOf: string | null; asked?: { reqMemBytes: number | null; timeLimitSec: number | null };
-    rollout?: RolloutMode;
+    rollout?: RolloutMode; taskParams?: Record<string, string>[];
   }): Promise<SubmitResult> {
     const arraySpec = getOption(x.sbatchArgs, '--array') ?? x.headerArray;
     const pattern = arraySpec ? `${x.remoteDir}/slurm-%A_%a` : `${x.remoteDir}/slurm-%j`;
@@ -256,6 +268,7 @@ export class JobService {
       name, tasks, partition: getOption(x.sbatchArgs, '--partition') ?? x.headerPartition,
       reqMemBytes: (mem === null ? null : parseMemory(mem)) ?? x.asked?.reqMemBytes ?? null,
       timeLimitSec: (time === null ? null : parseDuration(time)) ?? x.asked?.timeLimitSec ?? null,
+      ...(x.taskParams ? { taskParams: x.taskParams } : {}),
     };
     const pending: Omit<SubmissionRow, 'baseId'> = {
       id: x.id, kind: x.kind, source: x.source, params: x.params, scriptHash: x.scriptHash, sbatchArgs: x.sbatchArgs, scriptArgs: x.scriptArgs, remoteDir: x.remoteDir,

@@ -8,13 +8,15 @@ import { accountingUnavailable, parseScontrolJobs, scontrolJobsArgv } from '../s
 import { SQUEUE_ARGV, parseSqueue } from '../slurm/squeue-parser.js';
 import { expandArraySpec, isFinalState } from '../slurm/slurm-values.js';
 import { classify, type TriageMode } from '../slurm/triage.js';
-import type { FinalizeResult, JobRow, JobStore, SubmissionRow, Transition, TransitionSource } from '../store/job-store.js';
+import type { FinalizeResult, JobRow, JobStore, SubmissionRow, SweepEndOptions, Transition, TransitionSource } from '../store/job-store.js';
 import type { RemoteFiles } from './remote-files.js';
 
 export interface TrackerOptions {
   mode: TriageMode;
   /** Outbox channels for job ends, e.g. ['tray'] or ['tray', 'slack']. */
   channels: string[];
+  /** Sweeps are announced once, when their last task ends (see FinalizeOptions.sweep); absent: per task. */
+  sweep?: SweepEndOptions;
 }
 
 export interface TrackerDeps {
@@ -217,9 +219,12 @@ export class JobTracker extends EventEmitter<{ transition: [Transition]; final: 
     }
     if (finals.length === 0) return;
     const logs = await this.failureLogs(finals, report);
-    const { mode, channels } = this.deps.options();
+    const { mode, channels, sweep } = this.deps.options();
     for (const rec of finals) {
-      const r = store.finalize(rec, { source, now: clock.now(), classification: classify({ state: rec.state, exitCode: rec.exitCode, signal: rec.signal, logText: logs.get(rec.key) ?? '' }), mode, channels, compose: composeJobEnd });
+      const r = store.finalize(rec, {
+        source, now: clock.now(), classification: classify({ state: rec.state, exitCode: rec.exitCode, signal: rec.signal, logText: logs.get(rec.key) ?? '' }), mode, channels, compose: composeJobEnd,
+        ...(sweep ? { sweep } : {}),
+      });
       if (!r) continue;
       report.finalized.push(r);
       report.transitions.push(r.transition);

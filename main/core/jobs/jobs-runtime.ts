@@ -3,6 +3,8 @@ import type { Settings } from '../config/settings-types.js';
 import { describeError } from '../errors.js';
 import type { Core } from '../index.js';
 import { NotifyDispatcher, type NotifyChannels } from '../notify/dispatcher.js';
+import { composeSweepEnd } from '../notify/sweep-messages.js';
+import { SWEEP_FINISHED, type SweepFacts } from '../store/sweep-facts.js';
 import type { Clock, Logger, StatusBoard } from '../ports.js';
 import type { Service, ServiceFactory } from '../runtime/runtime.js';
 import type { FinalizeResult } from '../store/job-store.js';
@@ -229,23 +231,56 @@ export class JobsRuntime implements Service {
           reportJobEnd: async (report) => {
             if (!rollouts.silenced(report.jobId, report.state)) await slack.reportJobEnd(report);
           },
+          ...(slack.reportSweepEnd ? { reportSweepEnd: slack.reportSweepEnd.bind(slack) } : {}),
         },
       } : {}),
     };
   }
 
-  /** The Slack channel, with the job's final metric read done before its report goes out. */
+  /**
+   * A sweep's facts as they stand once every task's final metric read is done: the sweep-end row
+   * was written when the last task ended, before its own metrics were read.
+   */
+  private async freshSweepFacts(sweepId: string, fallback: SweepFacts | null): Promise<SweepFacts | null> {
+    const store = this.deps.jobs.store;
+    const keys = (store.sweepFacts(sweepId) ?? fallback)?.tasks.map((t) => t.jobKey) ?? [];
+    await Promise.all(keys.map((k) => this.finalMetrics(k)));
+    return store.sweepFacts(sweepId) ?? fallback;
+  }
+
+  /**
+   * The Slack channel, with the job's final metric read done before its report goes out; a
+   * sweep's end, on both channels, with every task's (its text composed again from them).
+   */
   private withFinalMetrics(channels: NotifyChannels): NotifyChannels {
-    const slack = channels.slack;
-    if (!slack) return channels;
+    const { slack, tray } = channels;
+    const store = this.deps.jobs.store;
     return {
-      ...channels,
-      slack: {
-        reportJobEnd: async (report) => {
-          await this.finalMetrics(report.jobId);
-          await slack.reportJobEnd(report);
+      ...(tray ? {
+        tray: {
+          notify: async (n) => {
+            // The dispatcher's id: hpc-relay:job:<anchor task>:SWEEP_FINISHED:tray.
+            const [, , key = '', kind = ''] = n.id.split(':');
+            const sweepId = kind === SWEEP_FINISHED ? store.get(key)?.sweepId : undefined;
+            const facts = sweepId ? await this.freshSweepFacts(sweepId, null) : null;
+            await tray.notify(facts ? { ...n, ...pick(composeSweepEnd(facts)) } : n);
+          },
         },
-      },
+      } : {}),
+      ...(slack ? {
+        slack: {
+          reportJobEnd: async (report) => {
+            await this.finalMetrics(report.jobId);
+            await slack.reportJobEnd(report);
+          },
+          ...(slack.reportSweepEnd ? {
+            reportSweepEnd: async (report) => {
+              const facts = await this.freshSweepFacts(report.sweepId, report.facts);
+              await slack.reportSweepEnd?.({ ...report, facts: facts ?? report.facts });
+            },
+          } : {}),
+        },
+      } : {}),
     };
   }
 
@@ -253,6 +288,8 @@ export class JobsRuntime implements Service {
     this.deps.status?.publish({ jobs: { running: this.deps.jobs.store.unfinished().map((j) => ({ id: j.jobKey, name: j.name, state: j.state })) } });
   }
 }
+
+const pick = (m: { title: string; body: string }) => ({ title: m.title, body: m.body });
 
 /**
  * The job service for the app and the daemon. The tray channel is the core's notifier (the app

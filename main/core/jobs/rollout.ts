@@ -144,6 +144,11 @@ export class Rollouts {
     return run;
   }
 
+  /** Whether the staged rollout of this array stopped (its ROLLOUT_HALTED notification tells how the sweep ended). */
+  halted(baseId: string): boolean {
+    return this.deps.rollouts.get(baseId)?.status === 'halted';
+  }
+
   /**
    * A job end to leave unannounced: a task the rollout never released, cancelled because the
    * rollout stopped (the halt notification already says so).

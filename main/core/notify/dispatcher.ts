@@ -1,12 +1,16 @@
 import { describeError } from '../errors.js';
 import type { Clock, Logger, Notifier } from '../ports.js';
 import type { OutboxRow, OutboxStore } from '../store/outbox-store.js';
+import { SWEEP_FINISHED } from '../store/sweep-facts.js';
 import type { JobEndReport } from './job-messages.js';
+import type { SweepEndReport } from './sweep-messages.js';
 
 /** Slack's side of job reports; the Slack gateway implements it. */
 export interface SlackReporter {
   /** Posts the report; `report.idempotencyKey` repeats for a retried delivery of the same report. */
   reportJobEnd(report: JobEndReport): Promise<void>;
+  /** Posts a sweep's one end report (summary, ranking, comparison chart); without it such rows wait. */
+  reportSweepEnd?(report: SweepEndReport): Promise<void>;
 }
 
 export interface NotifyChannels {
@@ -128,6 +132,7 @@ export class NotifyDispatcher {
 
   private async deliver(row: OutboxRow): Promise<void> {
     const key = idempotencyKey(row);
+    if (row.finalState === SWEEP_FINISHED) return this.deliverSweep(row, key);
     if (row.channel === 'tray' && this.channels.tray) {
       // The tray shows a failed job differently (icon, badge); only COMPLETED is a success.
       const outcome = row.finalState === 'COMPLETED' ? 'succeeded' : 'failed';
@@ -139,5 +144,20 @@ export class NotifyDispatcher {
       return;
     }
     throw new Error(`no ${row.channel} channel in this process`);
+  }
+
+  /** A sweep's end: the tray gets its title and body, Slack its sweep report. */
+  private async deliverSweep(row: OutboxRow, key: string): Promise<void> {
+    const payload = row.payload as unknown as Pick<SweepEndReport, 'sweepId' | 'facts'>;
+    if (row.channel === 'tray' && this.channels.tray) {
+      const ok = payload.facts.tasks.every((t) => t.state === 'COMPLETED');
+      await this.channels.tray.notify({ id: key, title: row.title, body: row.body, target: `job:${row.jobKey}`, outcome: ok ? 'succeeded' : 'failed' });
+      return;
+    }
+    if (row.channel === 'slack' && this.channels.slack?.reportSweepEnd) {
+      await this.channels.slack.reportSweepEnd({ sweepId: payload.sweepId, facts: payload.facts, idempotencyKey: key, title: row.title, body: row.body });
+      return;
+    }
+    throw new Error(`no ${row.channel} channel for sweep reports in this process`);
   }
 }

@@ -3,6 +3,7 @@ import type { SqueueRow } from '../slurm/squeue-parser.js';
 import { isFinalState } from '../slurm/slurm-values.js';
 import { decide, type Classification, type FailureClass, type TriageDecision, type TriageMode } from '../slurm/triage.js';
 import type { Db } from './database.js';
+import { SWEEP_FINISHED, TASK_PARAMS_EVENT, readSweepFacts, sweepAnchor, type SweepFacts } from './sweep-facts.js';
 
 /** What noticed a state change: the app's own action, the queue, accounting, or the events file. */
 export type TransitionSource = 'submit' | 'squeue' | 'sacct' | 'scontrol' | 'events' | 'adopt' | 'cancel';
@@ -63,6 +64,8 @@ export interface SubmittedJobMeta {
   partition: string | null;
   reqMemBytes?: number | null;
   timeLimitSec?: number | null;
+  /** A rendered grid's values per array task (index = task id): kept as each task's `task-params` event. */
+  taskParams?: Record<string, string>[] | null;
 }
 
 /** A submission whose sbatch may have run but which was not recorded (see SUBMISSION_INTENTS_V3). */
@@ -105,7 +108,21 @@ export interface FinalizeOptions {
   channels: readonly string[];
   /** The notification text for the final job and the triage decision. */
   compose: (job: JobRow, decision: TriageDecision) => OutboxMessage;
+  /**
+   * Sweeps (the tasks of an array HPC Relay submitted): a task that COMPLETED is not announced on
+   * its own (its rows are written already delivered), and the end of the sweep's last task writes
+   * one SWEEP_FINISHED row per channel with `compose`'s text (null: none, e.g. a halted rollout
+   * already said how the sweep ended). Without it every task is a job of its own.
+   */
+  sweep?: SweepEndOptions;
 }
+
+export interface SweepEndOptions {
+  compose: (facts: SweepFacts, last: JobRow) => OutboxMessage | null;
+}
+
+/** A claimed triage resubmit with no outcome after this long was lost to a crash: the sweep no longer waits for it. */
+export const LOST_TRIAGE_ACTION_MS = 15 * 60_000;
 
 export interface FinalizeResult {
   job: JobRow;
@@ -173,7 +190,10 @@ export class JobStore {
       // A job the queue listed before the submission was recorded (a recovered intent) was adopted: it is ours after all.
       this.db.prepare('UPDATE jobs SET submission_id = ?, sweep_id = ?, adopted = 0 WHERE base_id = ? AND submission_id IS NULL').run(s.id, s.sweepId, s.baseId);
       const keys = s.arraySpec === null ? [{ key: s.baseId, task: null }] : (job.tasks ?? []).map((t) => ({ key: `${s.baseId}_${t}`, task: t }));
+      const hasParams = this.db.prepare('SELECT 1 FROM job_events WHERE job_key = ? AND kind = ?');
       for (const k of keys) {
+        const params = k.task === null ? undefined : job.taskParams?.[k.task];
+        if (params && !hasParams.get(k.key, TASK_PARAMS_EVENT)) this.addEvent(k.key, TASK_PARAMS_EVENT, { params }, s.submittedAt);
         if (this.get(k.key)) continue;
         this.insertJob({ key: k.key, baseId: s.baseId, arrayTask: k.task, submissionId: s.id, sweepId: s.sweepId, name: job.name, partition: job.partition, state: 'PENDING', timeLimitSec: job.timeLimitSec ?? null, reqMemBytes: job.reqMemBytes ?? null, adopted: false, now: s.submittedAt }, 'submit');
       }
@@ -356,10 +376,70 @@ export class JobStore {
           .run(job.sweepId, job.jobKey, decision.failureClass, decision.action, JSON.stringify({ changes: decision.changes ?? {}, reason: decision.reason }), o.now);
       }
       const msg = o.compose(job, decision);
-      const insert = this.db.prepare('INSERT OR IGNORE INTO notification_outbox (job_key, final_state, channel, title, body, payload, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
-      for (const ch of o.channels) insert.run(job.jobKey, job.state, ch, msg.title, msg.body, JSON.stringify(msg.payload), o.now);
+      // A task of a sweep not yet announced that COMPLETED is told in the sweep's one notification:
+      // its rows are written done (delivered_at set, never attempted), so nothing delivers them.
+      const inSweep = o.sweep !== undefined && this.openSweepTask(job);
+      const folded = inSweep && job.state === 'COMPLETED';
+      const insert = this.db.prepare('INSERT OR IGNORE INTO notification_outbox (job_key, final_state, channel, title, body, payload, created_at, delivered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+      for (const ch of o.channels) insert.run(job.jobKey, job.state, ch, msg.title, msg.body, JSON.stringify(msg.payload), o.now, folded ? o.now : null);
+      if (inSweep && o.sweep) this.closeSweep(job.sweepId, job, { now: o.now, channels: o.channels, sweep: o.sweep });
       return { job, decision, transition };
     }).immediate();
+  }
+
+  /** A task of an array HPC Relay submitted whose sweep has not been announced as finished yet. */
+  private openSweepTask(job: JobRow): boolean {
+    if (job.arrayTask === null || job.submissionId === null) return false;
+    const anchor = sweepAnchor(this.db, job.sweepId);
+    return anchor !== null && !this.db.prepare('SELECT 1 FROM notification_outbox WHERE job_key = ? AND final_state = ?').get(anchor, SWEEP_FINISHED);
+  }
+
+  /**
+   * Writes the sweep's SWEEP_FINISHED rows when it is over: every job of it final and no triage
+   * resubmit of it still to run (pending, or claimed and not finished for less than
+   * LOST_TRIAGE_ACTION_MS). Runs inside the caller's transaction; rows are unique per (anchor
+   * task, SWEEP_FINISHED, channel), so a sweep is announced once however often this runs.
+   */
+  private closeSweep(sweepId: string, last: JobRow, o: { now: number; channels: readonly string[]; sweep: SweepEndOptions }): boolean {
+    if (this.db.prepare('SELECT 1 FROM jobs WHERE sweep_id = ? AND final = 0 LIMIT 1').get(sweepId)) return false;
+    const waiting = this.db.prepare(`SELECT 1 FROM triage_actions WHERE sweep_id = ? AND action IN (${AUTO_ACTIONS.map(() => '?').join(',')})
+      AND (status = 'pending' OR (status = 'done' AND result IS NULL AND done_at > ?)) LIMIT 1`).get(sweepId, ...AUTO_ACTIONS, o.now - LOST_TRIAGE_ACTION_MS);
+    if (waiting) return false;
+    const facts = readSweepFacts(this.db, sweepId);
+    if (!facts) return false;
+    const msg = o.sweep.compose(facts, last);
+    if (!msg) return false;
+    const insert = this.db.prepare('INSERT OR IGNORE INTO notification_outbox (job_key, final_state, channel, title, body, payload, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    let n = 0;
+    for (const ch of o.channels) n += insert.run(facts.anchorKey, SWEEP_FINISHED, ch, msg.title, msg.body, JSON.stringify(msg.payload), o.now).changes;
+    return n > 0;
+  }
+
+  /**
+   * Sweeps whose end no task's finalize could announce: the last task failed and triage's
+   * resubmit of it failed too (or was lost to a crash). Each is announced once here (on the poll
+   * tick); returns their ids.
+   */
+  settleSweeps(o: { now: number; channels: readonly string[]; sweep: SweepEndOptions }): string[] {
+    const candidates = this.db.prepare(`SELECT DISTINCT t.sweep_id AS id, t.job_key AS job FROM triage_actions t
+      WHERE t.action IN (${AUTO_ACTIONS.map(() => '?').join(',')}) AND (t.status = 'failed' OR (t.status = 'done' AND t.result IS NULL AND t.done_at <= ?))
+      AND NOT EXISTS (SELECT 1 FROM notification_outbox o JOIN jobs j ON j.job_key = o.job_key WHERE j.sweep_id = t.sweep_id AND o.final_state = ?)`)
+      .all(...AUTO_ACTIONS, o.now - LOST_TRIAGE_ACTION_MS, SWEEP_FINISHED) as { id: string; job: string }[];
+    const out: string[] = [];
+    for (const c of candidates) {
+      const closed = this.db.transaction(() => {
+        const job = this.get(c.job);
+        if (!job || !this.openSweepTask(job)) return false;
+        return this.closeSweep(c.id, job, o);
+      }).immediate();
+      if (closed) out.push(c.id);
+    }
+    return out;
+  }
+
+  /** The sweep a job belongs to, as its end notification tells it (null: no array task in it). */
+  sweepFacts(sweepId: string): SweepFacts | null {
+    return readSweepFacts(this.db, sweepId);
   }
 
   /** The app's own cancel: recorded so `watch` shows who did it; sacct later makes it final. */

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { ClusterService } from './cluster/cluster-service.js';
 import { SshSession } from './cluster/ssh-session.js';
 import { resolveSshTarget } from './cluster/ssh-target.js';
+import { chooseAgent } from './cluster/ssh-agent.js';
 import { SettingsService } from './config/settings.js';
 import { clusterChecks, settingsChecks } from './doctor/core-checks.js';
 import { runDoctor, type CheckResult, type DoctorCheck, type DoctorReport } from './doctor/doctor.js';
@@ -74,7 +75,7 @@ export function createCore(deps: CoreDeps): Core {
       target,
       prompt: deps.prompt,
       logger: deps.logger.child({ component: 'ssh' }),
-      agentSocket: deps.env.SSH_AUTH_SOCK,
+      agentSocket: chooseAgent({ identityAgent: target.identityAgent, env: deps.env }),
       vault: {
         get: (host) => secrets.get(sshPassphraseName(host)),
         save: (host, pass) => secrets.set(sshPassphraseName(host), pass),

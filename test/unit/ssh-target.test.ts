@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { WINDOWS_OPENSSH_AGENT_PIPE, chooseAgent } from '../../main/core/cluster/ssh-agent.js';
 import { DEFAULT_IDENTITY_FILES, resolveSshTarget } from '../../main/core/cluster/ssh-target.js';
 import type { Settings } from '../../main/core/config/settings-types.js';
 import { makeHome } from '../helpers/temp-home.js';
@@ -38,5 +39,31 @@ describe('resolveSshTarget, for the session', () => {
   it('carries cluster.remoteDir as set (resolved later, on the cluster)', () => {
     expect(resolveSshTarget(cluster({ host: 'h', remoteDir: '$HOME/runs' }, ''), 'local').remoteDir).toBe('$HOME/runs');
     expect(resolveSshTarget(cluster({ host: 'h' }, ''), 'local')).not.toHaveProperty('remoteDir');
+  });
+});
+
+describe('which ssh-agent holds the keys, as OpenSSH picks it', () => {
+  const sock = '/tmp/ssh-XXXX/agent.42';
+
+  it('reads IdentityAgent from the SSH config for the host', () => {
+    const t = resolveSshTarget(cluster({ host: 'hpc' }, ['Host hpc', '  IdentityAgent ~/.1password/agent.sock'].join('\n')), 'local');
+    expect(t.identityAgent).toBe('~/.1password/agent.sock');
+    expect(chooseAgent({ identityAgent: t.identityAgent, env: { SSH_AUTH_SOCK: sock }, platform: 'darwin' })).toBe(path.join(os.homedir(), '.1password/agent.sock'));
+    expect(resolveSshTarget(cluster({ host: 'h' }, ''), 'local')).not.toHaveProperty('identityAgent');
+  });
+
+  it('IdentityAgent none turns the agent off; SSH_AUTH_SOCK means the variable; without a setting the variable is used', () => {
+    expect(chooseAgent({ identityAgent: 'none', env: { SSH_AUTH_SOCK: sock }, platform: 'linux' })).toBeUndefined();
+    expect(chooseAgent({ identityAgent: 'SSH_AUTH_SOCK', env: { SSH_AUTH_SOCK: sock }, platform: 'linux' })).toBe(sock);
+    expect(chooseAgent({ env: { SSH_AUTH_SOCK: sock }, platform: 'linux' })).toBe(sock);
+    expect(chooseAgent({ env: {}, platform: 'linux' })).toBeUndefined();
+    expect(chooseAgent({ env: { SSH_AUTH_SOCK: '' }, platform: 'darwin' })).toBeUndefined();
+  });
+
+  it("on Windows without SSH_AUTH_SOCK: the built-in OpenSSH agent's pipe when it runs, else Pageant", () => {
+    expect(chooseAgent({ env: {}, platform: 'win32', exists: (p) => p === WINDOWS_OPENSSH_AGENT_PIPE })).toBe('\\\\.\\pipe\\openssh-ssh-agent');
+    expect(chooseAgent({ env: {}, platform: 'win32', exists: () => false })).toBe('pageant');
+    expect(chooseAgent({ identityAgent: 'Pageant', env: {}, platform: 'win32', exists: () => true })).toBe('pageant');
+    expect(chooseAgent({ env: { SSH_AUTH_SOCK: '\\\\.\\pipe\\my-agent' }, platform: 'win32', exists: () => true })).toBe('\\\\.\\pipe\\my-agent');
   });
 });

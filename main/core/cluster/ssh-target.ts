@@ -26,6 +26,8 @@ export interface SshTarget {
   knownHostsFile: string;
   /** cluster.remoteDir as set (unset: ClusterService.remoteDir() picks the default on the cluster). */
   remoteDir?: string;
+  /** IdentityAgent from the SSH config, as written (see chooseAgent). */
+  identityAgent?: string;
 }
 
 /** What OpenSSH tries when no IdentityFile is configured (the ones ssh2 can read). */
@@ -86,6 +88,7 @@ export function resolveSshTarget(cluster: Settings['cluster'], localUser = os.us
   const alive = Number(first(c.ServerAliveInterval));
   const configured = cluster.identityFile ? [cluster.identityFile] : all(c.IdentityFile);
   const identityFiles = configured.length ? configured : DEFAULT_IDENTITY_FILES;
+  const identityAgent = first(c.IdentityAgent);
   return {
     alias: cluster.host,
     host: first(c.HostName) ?? cluster.host,
@@ -96,5 +99,6 @@ export function resolveSshTarget(cluster: Settings['cluster'], localUser = os.us
     keepaliveSeconds: Number.isFinite(alive) && alive > 0 ? alive : 15,
     knownHostsFile: expandHome(cluster.knownHostsFile),
     ...(cluster.remoteDir ? { remoteDir: cluster.remoteDir } : {}),
+    ...(identityAgent ? { identityAgent } : {}),
   };
 }

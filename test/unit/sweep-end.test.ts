@@ -88,7 +88,7 @@ describe('sweep end notifications', () => {
     const note = tray[1] as Notification;
     expect(note.title).toBe('✗ sweep hpc-relay-sweep (200) finished: 4 tasks: 3 completed, 1 failed');
     expect(note.body).toContain('Best: task 2 (lr=0.03) val_acc 0.91.');
-    expect(note.body).toContain('Next: task 1 0.8, task 0 0.6, task 3 0.4.');
+    expect(note.body).toContain('Next: task 1 0.8, task 0 0.6, task 3 0.4 (FAILED).');
     expect(note.body).toContain('Not completed: task 3 FAILED (exception).');
     expect(note.body).toContain('Took 00:10:00.');
     expect(note.outcome).toBe('failed');

@@ -70,9 +70,15 @@ export function taskLabel(t: Pick<SweepTaskFacts, 'task' | 'params'>): string {
   return `task ${t.task}${p ? ` (${p})` : ''}`;
 }
 
+/** The task to name as best: the top-ranked one that COMPLETED (else the top-ranked one). */
+export function bestTask(facts: Pick<SweepFacts, 'tasks' | 'metric'>): SweepTaskFacts | undefined {
+  const ranked = rankTasks(facts);
+  return ranked.find((t) => t.state === 'COMPLETED') ?? ranked[0];
+}
+
 /** "best: task 3 (lr=0.02) val_acc 0.91", or null when no task has a key-metric value. */
 export function bestLine(facts: Pick<SweepFacts, 'tasks' | 'metric'>): string | null {
-  const best = rankTasks(facts)[0];
+  const best = bestTask(facts);
   if (!best?.best || !facts.metric) return null;
   return `best: ${taskLabel(best)} ${facts.metric.name} ${metricText(best.best.value)}`;
 }
@@ -89,8 +95,9 @@ export function composeSweepEnd(facts: SweepFacts): OutboxMessage {
   const lines: string[] = [];
   const best = bestLine(facts);
   if (best) lines.push(`${best[0]?.toUpperCase() ?? ''}${best.slice(1)}.`);
-  const ranked = rankTasks(facts).slice(1, SWEEP_TOP);
-  if (ranked.length > 0 && facts.metric) lines.push(`Next: ${ranked.map((t) => `task ${t.task} ${metricText(t.best?.value ?? Number.NaN)}`).join(', ')}.`);
+  const top = bestTask(facts);
+  const ranked = rankTasks(facts).filter((t) => t !== top).slice(0, SWEEP_TOP - 1);
+  if (ranked.length > 0 && facts.metric) lines.push(`Next: ${ranked.map((t) => `task ${t.task} ${metricText(t.best?.value ?? Number.NaN)}${t.state === 'COMPLETED' ? '' : ` (${t.state})`}`).join(', ')}.`);
   if (failed.length > 0) {
     const shown = failed.slice(0, 5).map((t) => `task ${t.task} ${t.state}${t.failureClass ? ` (${t.failureClass})` : ''}`);
     lines.push(`Not completed: ${shown.join(', ')}${failed.length > shown.length ? ` and ${failed.length - shown.length} more` : ''}.`);

@@ -4,6 +4,7 @@ import type { Core } from '../index.js';
 import { jobsServiceFactory } from '../jobs/jobs-runtime.js';
 import type { NotifyChannels } from '../notify/dispatcher.js';
 import { slackGatewayService } from '../slack/service.js';
+import { sweepEndChannel } from '../slack/sweep-report.js';
 import { slackHub } from '../slack/wiring.js';
 import { clusterLinkService, type ServiceFactory } from './runtime.js';
 
@@ -16,7 +17,8 @@ export function jobEndChannels(core: Core): NotifyChannels {
   const s = core.settings.settings();
   return {
     ...(core.notifier ? { tray: core.notifier } : {}),
-    ...(s.slack.enabled && s.notify.slack ? { slack: slackHub(core).reporter } : {}),
+    // A sweep's end is one report (sweep-report.ts) instead of one per task.
+    ...(s.slack.enabled && s.notify.slack ? { slack: { reportJobEnd: (r) => slackHub(core).reporter.reportJobEnd(r), reportSweepEnd: sweepEndChannel(core) } } : {}),
   };
 }
 

@@ -118,7 +118,8 @@ export class SlackJobReporter implements SlackReporter {
   /** The missing-scope warning is given once per process, not once per report. */
   private scopeWarned = false;
 
-  constructor(private readonly deps: JobReporterDeps) {
+  /** Also read by the sweep report (sweep-report.ts), which posts through the same sender, channel and thread memory. */
+  constructor(readonly deps: JobReporterDeps) {
     this.log = deps.logger.child({ component: 'slack-report' });
     this.now = deps.now ?? Date.now;
   }
@@ -215,8 +216,8 @@ export class SlackJobReporter implements SlackReporter {
     }
   }
 
-  /** The report post of `attempt` in its channel's recent history, if Slack took it. */
-  private async findReport(key: string, attempt: ReportAttempt): Promise<ThreadRef | undefined> {
+  /** The report post of `attempt` in its channel's recent history, if Slack took it (sweep reports use it too). */
+  async findReport(key: string, attempt: ReportAttempt): Promise<ThreadRef | undefined> {
     const oldest = Math.max(0, Math.floor((attempt.startedAt - LOOKBACK_MS) / 1000));
     let cursor = '';
     for (let page = 0; page < HISTORY_PAGES; page++) {
@@ -234,8 +235,8 @@ export class SlackJobReporter implements SlackReporter {
     return undefined;
   }
 
-  /** The chart file (by its name) in the report's thread, if it is there. */
-  private async findChart(at: ThreadRef, filename: string): Promise<string | undefined> {
+  /** The chart file (by its name) in the report's thread, if it is there (sweep reports use it too). */
+  async findChart(at: ThreadRef, filename: string): Promise<string | undefined> {
     let cursor = '';
     for (let page = 0; page < HISTORY_PAGES; page++) {
       const r = await this.read('conversations.replies', { channel: at.channel, ts: at.ts, limit: HISTORY_PAGE, ...(cursor ? { cursor } : {}) });
@@ -274,7 +275,7 @@ export class SlackJobReporter implements SlackReporter {
   }
 
   /** A channel ID to post to: slack.homeChannel (IDs as they are, #names looked up) or a DM. */
-  private async target(): Promise<string> {
+  async target(): Promise<string> {
     const home = this.deps.homeChannel()?.trim();
     if (home) return this.deps.channels.resolve(home);
     const user = this.deps.allowedUsers()[0];

@@ -2,11 +2,14 @@
  * Staged rollout of sweeps on the real testbed: a job array of 4+ tasks is submitted held and
  * released in stages (task 0 as canary, then 1–2, then the rest), each stage only once every task
  * before it COMPLETED. A failing canary stops the sweep: the tasks never released are cancelled
- * without running, and one notification says so instead of one per cancelled task.
+ * without running, and one notification says so instead of one per cancelled task (and no
+ * "sweep finished" besides). A sweep that runs to its end is told once: one SWEEP_FINISHED
+ * notification, none per completed task.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ROLLOUT_HALTED, RolloutStore, rolloutStages, taskSpec } from '../../main/core/jobs/rollout.js';
 import type { JobRow } from '../../main/core/store/job-store.js';
+import { SWEEP_FINISHED } from '../../main/core/store/sweep-facts.js';
 import { finalOf, shScript, startJobsApp, type JobsApp } from '../helpers/e2e-cluster.js';
 
 const tb = inject('testbed');
@@ -63,6 +66,8 @@ describe('staged rollout of a sweep', () => {
     expect(mine.map((n) => n.id).sort()).toEqual([`hpc-relay:job:${sub.jobId}_0:${ROLLOUT_HALTED}:tray`, `hpc-relay:job:${sub.jobId}_0:FAILED:tray`].sort());
     expect(mine.find((n) => n.id.includes(ROLLOUT_HALTED))?.title).toBe(`✗ sweep sweep.sh (${sub.jobId}) stopped after its canary`);
     expect(app.jobs.outbox.all().filter((o) => o.jobKey.startsWith(`${sub.jobId}_`) && o.finalState === 'CANCELLED').map((o) => o.deliveredAt !== null)).toEqual([true, true, true]);
+    // The halt speaks for the sweep: no "sweep finished" row was written for it.
+    expect(app.jobs.outbox.all().filter((o) => o.jobKey.startsWith(`${sub.jobId}_`) && o.finalState === SWEEP_FINISHED)).toEqual([]);
   }, 240_000);
 
   it('the sweep template rolls out in stages by default: 0, then 1–2, then 3, each after the one before completed', async () => {
@@ -80,6 +85,21 @@ describe('staged rollout of a sweep', () => {
     expect(at(t3?.startedAt) >= at(t1?.endedAt) && at(t3?.startedAt) >= at(t2?.endedAt), JSON.stringify([t1, t2, t3].map((j) => [j?.startedAt, j?.endedAt]))).toBe(true);
     await app.jobs.refresh();
     expect(rollout(sub.jobId)).toMatchObject({ status: 'done', released: 3 });
+    // One notification for the whole sweep, none per completed task (their rows are done, never tried).
+    await app.rt.tickNow();
+    const mine = () => app.notes.filter((n) => n.id.startsWith(`hpc-relay:job:${sub.jobId}_`));
+    for (let i = 0; i < 40 && mine().length === 0; i++) await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(mine().map((n) => n.id)).toEqual([`hpc-relay:job:${sub.jobId}_0:${SWEEP_FINISHED}:tray`]);
+    const note = mine()[0];
+    expect(note?.title).toBe(`✓ sweep hpc-relay-sweep (${sub.jobId}) finished: 4 tasks: 4 completed`);
+    expect(note?.outcome).toBe('succeeded');
+    // The key metric, read after the last task ended: the best task named with its grid value.
+    expect(note?.body).toMatch(/^Best: task [0-3] \(lr=0\.0[1-4]\) val_acc \d/);
+    expect(note?.body).toMatch(/Took \d\d:\d\d:\d\d\.$/);
+    const rowsOf = app.jobs.outbox.all().filter((o) => keys.includes(o.jobKey));
+    expect(rowsOf.filter((o) => o.finalState === 'COMPLETED').map((o) => [o.jobKey, o.deliveredAt !== null, o.attempts]).sort()).toEqual(keys.map((k) => [k, true, 0]));
+    expect(rowsOf.filter((o) => o.finalState === SWEEP_FINISHED).map((o) => [o.jobKey, o.attempts, o.deliveredAt !== null])).toEqual([[`${sub.jobId}_0`, 1, true]]);
     // Resubmitting a task of it is not held again.
     expect(app.jobs.store.submissionByBaseId(sub.jobId)?.sbatchArgs).not.toContain('--hold');
   }, 300_000);

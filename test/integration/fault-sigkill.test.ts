@@ -3,7 +3,9 @@
  * test/helpers/fault-relay-child.ts) is SIGKILLed 20 times at random 0.5–4 s intervals while
  * several short jobs are submitted, queued, running, ending and being notified, and started again
  * after every kill. Every job must be notified exactly once: the child's tray appends each
- * delivery to a file, and the file is counted per job.
+ * delivery to a file, and the file is counted per job. The array's tasks are told together, in
+ * its one "sweep finished" notification (a task is told alone only if it ended while the relay
+ * still took it for a stranger's job, before the submission was recorded).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
@@ -14,6 +16,7 @@ import type { Core } from '../../main/core/index.js';
 import type { SubmitResult } from '../../main/core/jobs/index.js';
 import { openDatabase } from '../../main/core/store/database.js';
 import { OutboxStore } from '../../main/core/store/outbox-store.js';
+import { SWEEP_FINISHED } from '../../main/core/store/sweep-facts.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 import type { DeliveryLine } from '../helpers/fault-relay-child.js';
 import { fixtureScript, removeRemoteRun, runTag, sleep, until } from '../helpers/fault-kit.js';
@@ -127,10 +130,16 @@ describe('the relay SIGKILLed and restarted while jobs run', () => {
       const subs = await Promise.all(submitted);
       const keys = subs.flatMap((s) => s.jobIds);
       expect(keys).toHaveLength(11);
+      const arrayKeys = subs.filter((s) => s.jobIds.length > 1).flatMap((s) => s.jobIds);
+      expect(arrayKeys).toHaveLength(3);
+      const singles = keys.filter((k) => !arrayKeys.includes(k));
+      const isSweep = (id: string): boolean => id.includes(`:${SWEEP_FINISHED}:`);
+      const told = (k: string): boolean => readDeliveries(deliveries).some((d) => keyOf(d.id) === k);
+      const arrayTold = (): boolean => readDeliveries(deliveries).some((d) => isSweep(d.id) && arrayKeys.includes(keyOf(d.id))) || arrayKeys.every(told);
 
       // Started once more and left running: whatever was missed while it was down is caught up.
       const last = startChild(home, deliveries);
-      await until('a notification for every job', () => keys.every((k) => readDeliveries(deliveries).some((d) => keyOf(d.id) === k)), 150_000, 250);
+      await until('a notification for every job and for the array', () => singles.every(told) && arrayTold(), 150_000, 250);
       // A while longer (the dispatcher and the stream have settled), then a clean stop.
       await sleep(3_000);
       last.proc.kill('SIGTERM');
@@ -142,7 +151,14 @@ describe('the relay SIGKILLed and restarted while jobs run', () => {
       for (const d of lines) perKey.set(keyOf(d.id), [...(perKey.get(keyOf(d.id)) ?? []), d.id]);
       // Ours: exactly one each, with the state the job really ended in.
       const states = new Map(keys.map((k) => [k, jobs.store.get(k)?.state]));
-      expect(Object.fromEntries(keys.map((k) => [k, perKey.get(k)]))).toEqual(Object.fromEntries(keys.map((k) => [k, [`hpc-relay:job:${k}:${states.get(k)}:tray`]])));
+      expect(Object.fromEntries(singles.map((k) => [k, perKey.get(k)]))).toEqual(Object.fromEntries(singles.map((k) => [k, [`hpc-relay:job:${k}:${states.get(k)}:tray`]])));
+      // The array: one sweep notification for the tasks it covers; a task told alone (it ended
+      // while still taken for a stranger's) is told once, with its state; none is told twice.
+      const arrayIds = arrayKeys.flatMap((k) => perKey.get(k) ?? []);
+      const sweepIds = arrayIds.filter(isSweep);
+      expect(sweepIds.length).toBeLessThanOrEqual(1);
+      expect(arrayIds.filter((id) => !isSweep(id)).sort()).toEqual(arrayKeys.filter((k) => (perKey.get(k) ?? []).some((id) => !isSweep(id))).map((k) => `hpc-relay:job:${k}:${states.get(k)}:tray`).sort());
+      if (sweepIds.length === 0) expect(arrayKeys.every(told)).toBe(true);
       expect(keys.map((k) => states.get(k)).sort()).toEqual(['COMPLETED', 'COMPLETED', 'COMPLETED', 'COMPLETED', 'COMPLETED', 'COMPLETED', 'COMPLETED', 'COMPLETED', 'COMPLETED', 'FAILED', 'FAILED']);
       // And no notification at all (other testbed users' jobs it adopted included) went out twice.
       expect(lines.map((d) => d.id).filter((id, i, all) => all.indexOf(id) !== i)).toEqual([]);
@@ -150,7 +166,9 @@ describe('the relay SIGKILLed and restarted while jobs run', () => {
       const db = openDatabase(path.join(home, 'hpc-relay.db'));
       try {
         const rows = new OutboxStore(db).all().filter((r) => keys.includes(r.jobKey));
-        expect(rows.map((r) => [r.jobKey, r.channel, r.deliveredAt !== null]).sort()).toEqual(keys.map((k) => [k, 'tray', true]).sort());
+        // One end row per job (an array task's COMPLETED row is written done), plus the sweep's.
+        expect(rows.filter((r) => r.finalState !== SWEEP_FINISHED).map((r) => [r.jobKey, r.channel, r.deliveredAt !== null]).sort()).toEqual(keys.map((k) => [k, 'tray', true]).sort());
+        expect(rows.filter((r) => r.finalState === SWEEP_FINISHED).map((r) => [r.channel, r.deliveredAt !== null])).toEqual(sweepIds.map(() => ['tray', true]));
       } finally {
         db.close();
       }

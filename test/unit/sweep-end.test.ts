@@ -20,6 +20,9 @@ import { systemClock } from '../../main/core/ports.js';
 import { createMemoryLogger } from '../fakes/memory-logger.js';
 import type { SacctJob } from '../../main/core/slurm/sacct-parser.js';
 import { makeHome } from '../helpers/temp-home.js';
+import { JobTracker } from '../../main/core/jobs/job-tracker.js';
+import type { FinalizeResult } from '../../main/core/store/job-store.js';
+import { FakeSlurm } from '../fixtures/slurm/fake-slurm.js';
 
 const GRID = [{ lr: '0.01' }, { lr: '0.02' }, { lr: '0.03' }, { lr: '0.04' }];
 
@@ -200,5 +203,22 @@ describe('sweep end notifications', () => {
     const halted = { compose: () => null };
     for (const t of [0, 1, 2, 3]) store.finalize(acct(`200_${t}`, t === 0 ? 'FAILED' : 'COMPLETED'), fin(t === 0 ? 'FAILED' : 'COMPLETED', { sweep: halted }));
     expect(outbox.all().filter((r) => r.deliveredAt === null).map((r) => [r.jobKey, r.finalState])).toEqual([['200_0', 'FAILED'], ['200_0', 'FAILED']]);
+  });
+
+  it('the tracker still emits every task\'s end (the agent\'s research loop listens to them), and the sweep row comes with the last', async () => {
+    const slurm = new FakeSlurm();
+    const store = new JobStore(openDatabase(path.join(makeHome('sweep'), 'hpc-relay.db')));
+    const tracker = new JobTracker({ cluster: () => slurm.cluster(), store, files: slurm.remoteFiles(), clock: systemClock, logger: createMemoryLogger(), options: () => ({ mode: 'notify', channels: ['tray'], sweep }) });
+    const tasks = slurm.addArray(3);
+    const base = tasks[0]?.baseId ?? '';
+    store.recordSubmission(submission({ baseId: base, arraySpec: '0-2' }), { name: 'hpc-relay-sweep', tasks: [0, 1, 2], partition: null, taskParams: GRID });
+    const ends: FinalizeResult[] = [];
+    tracker.on('final', (r) => ends.push(r));
+    await tracker.tick();
+    for (const t of tasks) slurm.set(t.key, { state: 'COMPLETED', elapsed: 60 });
+    await tracker.tick();
+    expect(ends.map((r) => [r.job.jobKey, r.job.state]).sort()).toEqual(tasks.map((t) => [t.key, 'COMPLETED']));
+    const outbox = new OutboxStore(store.db);
+    expect(outbox.pending(['tray'], Date.now()).map((o) => [o.jobKey, o.finalState])).toEqual([[`${base}_0`, SWEEP_FINISHED]]);
   });
 });

@@ -2,6 +2,8 @@
  * The metric curves of a job as an image for Slack: an SVG built here (one small panel per metric,
  * so a loss near 2 and an accuracy near 0.9 each get a readable scale), turned into a PNG by a
  * `ChartRenderer` (resvg, a Rust SVG renderer with prebuilt N-API binaries: no browser, no canvas).
+ * The research loop's chart of runs (buildRunsChartSvg) is one such panel drawn as dots, with the
+ * target as a dashed line.
  */
 import type { MetricSeries } from './reporter.js';
 
@@ -63,7 +65,21 @@ function thin<T>(points: T[], max: number): T[] {
   return out;
 }
 
-function panel(s: MetricSeries, color: string, x0: number, y0: number, w: number, h: number): string {
+/** What a panel can draw beyond a curve (the research loop's chart of runs). */
+interface PanelExtras {
+  /** The heading instead of `name = last value`. */
+  label?: string;
+  /** Dots instead of a line. */
+  scatter?: boolean;
+  /** x is a count (run 1, 2, …): whole-number ticks and half a step of room either side. */
+  wholeSteps?: boolean;
+  /** A dashed horizontal line at this value, labelled "target". */
+  target?: number;
+  /** x positions with no value, drawn as a grey × on the x axis. */
+  missing?: readonly number[];
+}
+
+function panel(s: MetricSeries, color: string, x0: number, y0: number, w: number, h: number, o: PanelExtras = {}): string {
   const finite = s.points.filter((p) => Number.isFinite(p.step) && Number.isFinite(p.value));
   const bad = s.points.length - finite.length;
   const parts: string[] = [];
@@ -71,18 +87,19 @@ function panel(s: MetricSeries, color: string, x0: number, y0: number, w: number
   const pw = w - pad.l - pad.r;
   const ph = h - pad.t - pad.b;
   const last = finite.at(-1);
-  const label = `${s.name}${last ? ` = ${fmtTick(last.value)}` : ''}${bad ? ` (${bad} NaN/inf)` : ''}`;
+  const label = o.label ?? `${s.name}${last ? ` = ${fmtTick(last.value)}` : ''}${bad ? ` (${bad} NaN/inf)` : ''}`;
   parts.push(`<text x="${x0 + pad.l}" y="${y0 + 18}" font-size="14" font-weight="bold" fill="#111827">${esc(label)}</text>`);
   parts.push(`<rect x="${x0 + pad.l}" y="${y0 + pad.t}" width="${pw}" height="${ph}" fill="#f9fafb" stroke="#d1d5db"/>`);
-  if (finite.length === 0) {
+  const missing = (o.missing ?? []).filter(Number.isFinite);
+  if (finite.length === 0 && (missing.length === 0 || o.target === undefined)) {
     parts.push(`<text x="${x0 + pad.l + pw / 2}" y="${y0 + pad.t + ph / 2}" font-size="13" text-anchor="middle" fill="#6b7280">no finite values</text>`);
     return parts.join('');
   }
-  const xs = finite.map((p) => p.step);
-  const ys = finite.map((p) => p.value);
-  const xt = niceTicks(Math.min(...xs), Math.max(...xs), 5);
+  const xs = [...finite.map((p) => p.step), ...missing];
+  const ys = [...finite.map((p) => p.value), ...(o.target !== undefined && Number.isFinite(o.target) ? [o.target] : [])];
+  const xt = o.wholeSteps ? wholeTicks(Math.min(...xs), Math.max(...xs), 10) : niceTicks(Math.min(...xs), Math.max(...xs), 5);
   const yt = niceTicks(Math.min(...ys), Math.max(...ys), 4);
-  const [xmin, xmax] = [xt[0] ?? 0, xt.at(-1) ?? 1];
+  const [xmin, xmax] = o.wholeSteps ? [Math.min(...xs) - 0.5, Math.max(...xs) + 0.5] : [xt[0] ?? 0, xt.at(-1) ?? 1];
   const [ymin, ymax] = [yt[0] ?? 0, yt.at(-1) ?? 1];
   const sx = (v: number): number => x0 + pad.l + ((v - xmin) / (xmax - xmin || 1)) * pw;
   const sy = (v: number): number => y0 + pad.t + ph - ((v - ymin) / (ymax - ymin || 1)) * ph;
@@ -96,16 +113,42 @@ function panel(s: MetricSeries, color: string, x0: number, y0: number, w: number
     parts.push(`<text x="${x}" y="${y0 + pad.t + ph + 16}" font-size="11" text-anchor="middle" fill="#374151">${esc(fmtTick(t))}</text>`);
   }
   parts.push(`<text x="${x0 + pad.l + pw / 2}" y="${y0 + h - 4}" font-size="11" text-anchor="middle" fill="#6b7280">${esc(s.stepLabel ?? 'step')}</text>`);
+  if (o.target !== undefined && Number.isFinite(o.target)) {
+    const y = sy(o.target).toFixed(1);
+    parts.push(`<line x1="${x0 + pad.l}" y1="${y}" x2="${x0 + pad.l + pw}" y2="${y}" stroke="#dc2626" stroke-width="1.5" stroke-dasharray="6 4"/>`);
+    parts.push(`<text x="${x0 + pad.l + pw - 4}" y="${y}" dy="-5" font-size="11" text-anchor="end" fill="#dc2626">${esc(`target ${fmtTick(o.target)}`)}</text>`);
+  }
+  for (const m of missing) {
+    const [x, y] = [sx(m), y0 + pad.t + ph - 7];
+    parts.push(`<path d="M${(x - 5).toFixed(1)},${(y - 5).toFixed(1)} L${(x + 5).toFixed(1)},${(y + 5).toFixed(1)} M${(x - 5).toFixed(1)},${(y + 5).toFixed(1)} L${(x + 5).toFixed(1)},${(y - 5).toFixed(1)}" stroke="#6b7280" stroke-width="2"/>`);
+  }
   const pts = thin(finite, MAX_POINTS).map((p) => `${sx(p.step).toFixed(1)},${sy(p.value).toFixed(1)}`);
-  if (pts.length === 1) {
+  if (o.scatter) {
+    for (const pt of pts) {
+      const [cx, cy] = pt.split(',');
+      parts.push(`<circle cx="${cx}" cy="${cy}" r="4.5" fill="${color}"/>`);
+    }
+  } else if (pts.length === 1) {
     const [cx, cy] = (pts[0] ?? '0,0').split(',');
     parts.push(`<circle cx="${cx}" cy="${cy}" r="4" fill="${color}"/>`);
   } else {
     parts.push(`<polyline points="${pts.join(' ')}" fill="none" stroke="${color}" stroke-width="2" stroke-linejoin="round"/>`);
   }
   const best = bestPoint(s);
-  if (best) parts.push(`<circle cx="${sx(best.step).toFixed(1)}" cy="${sy(best.value).toFixed(1)}" r="4" fill="#fff" stroke="${color}" stroke-width="2"/>`);
+  if (best && o.scatter) parts.push(`<circle cx="${sx(best.step).toFixed(1)}" cy="${sy(best.value).toFixed(1)}" r="9" fill="none" stroke="#111827" stroke-width="2"/>`);
+  else if (best) parts.push(`<circle cx="${sx(best.step).toFixed(1)}" cy="${sy(best.value).toFixed(1)}" r="4" fill="#fff" stroke="${color}" stroke-width="2"/>`);
   return parts.join('');
+}
+
+/** Whole-number ticks from `min` to `max`, at most about `count` of them (1, 2, 5, 10… apart). */
+function wholeTicks(min: number, max: number, count: number): number[] {
+  const lo = Math.ceil(min);
+  const hi = Math.floor(max);
+  if (hi < lo) return [];
+  const step = [1, 2, 5, 10, 20, 50, 100].find((s) => (hi - lo) / s <= count) ?? Math.ceil((hi - lo) / count);
+  const out: number[] = [];
+  for (let v = lo; v <= hi; v += step) out.push(v);
+  return out;
 }
 
 /** The best finite point: the highest for `goal: 'max'`, the lowest for `'min'`, none when unknown. */
@@ -153,6 +196,43 @@ export function buildChartSvg(series: readonly MetricSeries[], opts: ChartOption
   return parts.join('\n');
 }
 
+/** One run of a research loop: its number and the best value of the loop's metric (null: none). */
+export interface RunValue {
+  run: number;
+  value: number | null;
+}
+
+export interface RunsChartOptions extends ChartOptions {
+  metric: string;
+  /** Which way is better: the best run is ringed. */
+  goal: 'min' | 'max';
+  target?: number;
+}
+
+/**
+ * The research loop's chart: each run's best value of the metric against the run number (dots,
+ * the best run ringed), the target as a dashed line, runs without a value as a grey × on the axis.
+ */
+export function buildRunsChartSvg(runs: readonly RunValue[], opts: RunsChartOptions): string {
+  const width = opts.width ?? 960;
+  const top = opts.title ? 36 : 8;
+  const ph = 340;
+  const height = top + ph + 8;
+  const points = runs.flatMap((r) => (r.value !== null && Number.isFinite(r.value) ? [{ step: r.run, value: r.value }] : []));
+  const missing = runs.filter((r) => r.value === null || !Number.isFinite(r.value)).map((r) => r.run);
+  const label = `${opts.metric}: the best of each run${opts.target !== undefined ? ` · target ${opts.goal === 'max' ? '≥' : '≤'} ${fmtTick(opts.target)} (dashed)` : ''}${missing.length ? ' · × no result' : ''}`;
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${FONT}">`,
+    `<rect width="100%" height="100%" fill="#ffffff"/>`,
+  ];
+  if (opts.title) parts.push(`<text x="16" y="24" font-size="17" font-weight="bold" fill="#111827">${esc(opts.title)}</text>`);
+  parts.push(panel({ name: opts.metric, points, goal: opts.goal, stepLabel: 'run' }, COLORS[0] ?? '#2563eb', 0, top, width, ph, {
+    label, scatter: true, wholeSteps: true, missing, ...(opts.target !== undefined ? { target: opts.target } : {}),
+  }));
+  parts.push('</svg>');
+  return parts.join('\n');
+}
+
 interface ResvgModule {
   renderAsync(svg: string | Buffer, options?: Record<string, unknown> | null): Promise<{ asPng(): Buffer }>;
 }
@@ -176,4 +256,10 @@ let defaultRenderer: ChartRenderer | undefined;
 export async function renderChartPng(series: readonly MetricSeries[], opts: ChartOptions & { renderer?: ChartRenderer } = {}): Promise<Buffer> {
   defaultRenderer ??= resvgRenderer();
   return (opts.renderer ?? defaultRenderer).renderPng(buildChartSvg(series, opts));
+}
+
+/** The research loop's chart of runs → PNG bytes. */
+export async function renderRunsChartPng(runs: readonly RunValue[], opts: RunsChartOptions & { renderer?: ChartRenderer }): Promise<Buffer> {
+  defaultRenderer ??= resvgRenderer();
+  return (opts.renderer ?? defaultRenderer).renderPng(buildRunsChartSvg(runs, opts));
 }

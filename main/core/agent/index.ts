@@ -20,7 +20,7 @@ export { TerminalApprover, slackApprover } from './approvers.js';
 export { ClusterAgentServices, type ClusterAgentServicesDeps, type MonitorCreator } from './cluster-services.js';
 export { classifyCommand, READ_ONLY_COMMANDS, type CommandVerdict } from './guard.js';
 export { ModelGateway, monthStart, type BudgetStatus, type ModelGatewayOptions } from './llm.js';
-export { NO_APPROVER, type AgentSettings, type ApprovalAsk, type ApprovalDecision, type Approver, type FinishedJob, type ThreadPoster, type ThreadRef } from './ports.js';
+export { NO_APPROVER, type AgentSettings, type ApprovalAsk, type ApprovalDecision, type Approver, type FinishedJob, type ThreadFile, type ThreadPoster, type ThreadRef } from './ports.js';
 export { FALLBACK_PRICING, costUsd, formatUsd, pricingFor } from './pricing.js';
 export { GOAL_EXAMPLE, parseGoal, type ResearchGoal } from './research-goal.js';
 export type * from './services.js';

@@ -11,9 +11,21 @@ export interface ThreadRef {
   threadTs?: string;
 }
 
+/** A file for a conversation's thread (the research loop's chart). */
+export interface ThreadFile {
+  /** e.g. `research-1a2b3c4d-val_acc.png`. */
+  filename: string;
+  title: string;
+  /** What the image shows, for screen readers. */
+  altText: string;
+  bytes: Buffer;
+}
+
 /** Posts text into a conversation's thread (the Slack gateway's sender, the terminal, a test). */
 export interface ThreadPoster {
   post(where: ThreadRef, text: string): Promise<void>;
+  /** Uploads a file into the thread; absent where files cannot go (the terminal), and then nothing is rendered for it. */
+  postFile?(where: ThreadRef, file: ThreadFile): Promise<void>;
 }
 
 export interface ApprovalAsk {

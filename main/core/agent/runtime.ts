@@ -1,11 +1,11 @@
 import type { AgentRunner } from '../cron/ports.js';
 import { cronServiceFor } from '../cron/cron-runtime.js';
-import { describeError } from '../errors.js';
+import { RelayError, describeError } from '../errors.js';
 import type { Core } from '../index.js';
 import type { ServiceFactory } from '../runtime/runtime.js';
 import type { Agent } from './agent.js';
 import { createAgent } from './index.js';
-import type { ThreadPoster, ThreadRef } from './ports.js';
+import type { ThreadFile, ThreadPoster, ThreadRef } from './ports.js';
 import type { AgentServices } from './services.js';
 import { forwardJobEnds } from './wiring.js';
 
@@ -21,14 +21,25 @@ interface Entry {
 
 const agents = new WeakMap<Core, Entry>();
 
+function nowhere(): RelayError {
+  return new RelayError('SLACK_STOPPED', 'The agent has nowhere to post: no Slack gateway or terminal is attached to it.', {
+    fix: 'Turn Slack on (slack.enabled, then `hpc-relay doctor`); research updates go to the thread the loop was started in.',
+  });
+}
+
 function entry(core: Core, services?: AgentServices): Entry {
   let e = agents.get(core);
   if (!e) {
     const poster: Entry['poster'] = { target: null };
     const forward: ThreadPoster = {
       async post(where: ThreadRef, text: string) {
-        if (!poster.target) throw new Error('nowhere to post: no Slack gateway or terminal is attached to the agent');
+        if (!poster.target) throw nowhere();
         await poster.target.post(where, text);
+      },
+      async postFile(where: ThreadRef, file: ThreadFile) {
+        if (!poster.target) throw nowhere();
+        // A target that takes no files (the terminal): the text it was posted with stands alone.
+        await poster.target.postFile?.(where, file);
       },
     };
     const agent = createAgent(core, { db: core.db(), poster: forward, jobs: core.jobs(), ...(services ? { services } : {}) });

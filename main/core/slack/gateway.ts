@@ -79,6 +79,8 @@ export interface SlackGateway {
   readonly reporter: SlackJobReporter;
   /** One message to a channel (ID or #name) or a user's DM, optionally in a thread — cron monitors' SlackPoster. */
   post(msg: { channel?: string; user?: string; text: string; threadTs?: string }): Promise<void>;
+  /** A file (the research loop's chart) into a channel (ID or #name), optionally in a thread: files.uploadV2 through the sender. */
+  postFile(msg: { channel: string; threadTs?: string; filename: string; title: string; altText: string; bytes: Buffer }): Promise<{ fileId: string }>;
   /** Say things and ask for approvals in a conversation (for the agent and monitors). */
   conversation(channel: string, userId: string, threadTs?: string): AgentIo;
   /** The approvals this gateway asked for (buttons in Slack); the window decides them too (runtime/approvals.ts). */
@@ -316,6 +318,11 @@ export function createSlackGateway(opts: SlackGatewayOptions): SlackGateway {
       if ((msg.channel === undefined) === (msg.user === undefined)) throw new Error('post: give exactly one of channel and user');
       const channel = msg.user !== undefined ? await channels.dm(msg.user) : await channels.resolve(msg.channel ?? '');
       await sender.post({ channel, text: msg.text, ...(msg.threadTs ? { thread_ts: msg.threadTs } : {}) });
+    },
+
+    async postFile(msg) {
+      const channel = await channels.resolve(msg.channel);
+      return sender.upload({ channelId: channel, filename: msg.filename, title: msg.title, altText: msg.altText, bytes: msg.bytes, ...(msg.threadTs ? { threadTs: msg.threadTs } : {}) });
     },
 
     conversation(channel, userId, threadTs) {

@@ -27,8 +27,11 @@ export interface SlackHub {
   readonly reporter: { reportJobEnd(report: JobEndReportLike): Promise<void> };
   /** Cron monitors' SlackPoster. */
   readonly poster: { post(msg: { channel?: string; user?: string; text: string }): Promise<void> };
-  /** The agent's ThreadPoster (research updates, job summaries in their thread). */
-  readonly threadPoster: { post(where: { channelId: string; threadTs?: string }, text: string): Promise<void> };
+  /** The agent's ThreadPoster (research updates and their chart, job summaries in their thread). */
+  readonly threadPoster: {
+    post(where: { channelId: string; threadTs?: string }, text: string): Promise<void>;
+    postFile(where: { channelId: string; threadTs?: string }, file: { filename: string; title: string; altText: string; bytes: Buffer }): Promise<void>;
+  };
   /** The Slack thread of the job's report, when one was posted (known with or without a running gateway). */
   jobThread(jobId: string): ThreadRef | undefined;
   /** Slack's link to the job's report thread (chat.getPermalink, through the running gateway). */
@@ -126,6 +129,11 @@ export function slackHub(core: Core): SlackHub {
         const g = current;
         if (!g) throw notRunning();
         await g.post({ channel: where.channelId, text, ...(where.threadTs ? { threadTs: where.threadTs } : {}) });
+      },
+      async postFile(where, file) {
+        const g = current;
+        if (!g) throw notRunning();
+        await g.postFile({ channel: where.channelId, ...file, ...(where.threadTs ? { threadTs: where.threadTs } : {}) });
       },
     },
     jobThread: (jobId) => slackThreads(core).jobThread(jobId),

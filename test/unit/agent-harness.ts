@@ -178,6 +178,8 @@ export interface HarnessOptions {
   retries?: number;
   timeoutMs?: number;
   emu?: AnthropicEmulator;
+  /** Where the agent posts instead of the recording poster (e.g. the Slack hub's thread poster over a real gateway). */
+  poster?: ThreadPoster;
 }
 
 export async function harness(o: HarnessOptions = {}): Promise<Harness> {
@@ -201,7 +203,7 @@ export async function harness(o: HarnessOptions = {}): Promise<Harness> {
       services,
       settings: () => settings,
       apiKey: async () => key.value,
-      poster,
+      poster: o.poster ?? poster,
       registry,
       logger,
       clock,

@@ -117,7 +117,21 @@ describe('research loop (event-driven; fake cluster services, real store and emu
     expect(texts[1]).toBe('Research round 1: Next: #1 lr=0.001 (job 1000), #2 lr=0.3 (job 1001). narrowing in on the best learning rate');
     expect(texts[2]).toContain('Research round 2: Results: #1 lr=0.001 → val_acc 0.531, #2 lr=0.3 → val_acc 0.650. Best so far val_acc 0.650 (#2); target ≥ 0.85. Next: #3 lr=0.1 (job 1002), #4 lr=0.01 (job 1003).');
     expect(texts[3]).toContain('Research round 3:');
-    expect(texts[4]).toMatch(/^Research done: target met\. best val_acc 0\.900 by #5 \(job 1004: epochs=2 synthetic=true lr=0\.03\)\. 6 runs in 3 rounds; model cost (< )?\$\d+\.\d\d\.\nStill running \(not cancelled\): `1005`\.$/);
+    // The end report: why, the best, the cost; the target; every run in order with the best marked; what still runs.
+    const report = (texts[4] ?? '').split('\n');
+    expect(report[0]).toMatch(/^Research done: target met\. best val_acc 0\.900 by #5 \(job 1004: epochs=2 synthetic=true lr=0\.03\)\. 6 runs in 3 rounds; model cost (&lt; )?\$\d+\.\d\d\.$/);
+    expect(report.slice(1)).toEqual([
+      'Target val_acc ≥ 0.85: met, best 0.900 (#5, job 1004).',
+      'Every run (all with epochs=2 synthetic=true):',
+      '```#  job   lr     best val_acc  final  state',
+      '1  1000  0.001  0.531         0.531  COMPLETED',
+      '2  1001  0.3    0.650         0.650  COMPLETED',
+      '3  1002  0.1    0.769         0.769  COMPLETED',
+      '4  1003  0.01   0.781         0.781  COMPLETED',
+      '5  1004  0.03   0.900         0.900  COMPLETED  ← best',
+      '6  1005  0.05   —             —      running```',
+      'Still running (not cancelled): `1005`.',
+    ]);
   });
 
   it('restart mid-loop: a new agent over the same database takes the completion events and carries on', async () => {

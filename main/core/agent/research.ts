@@ -7,10 +7,12 @@ import type { SecretRegistry } from '../secrets/redact.js';
 import { isFinalState } from '../slurm/slurm-values.js';
 import type { AgentStore, LoopRow, RunRow } from '../store/agent-store.js';
 import type { ModelGateway } from './llm.js';
+import { renderRunsChartPng, type ChartRenderer } from '../slack/chart.js';
 import type { FinishedJob, ThreadPoster, ThreadRef } from './ports.js';
 import { formatUsd } from './pricing.js';
 import { RESEARCH_SYSTEM } from './prompts.js';
 import { better, describeGoal, meetsTarget, parseGoal, type ResearchGoal } from './research-goal.js';
+import { bestRunOf, chartAltText, endReport, finalKey, finalMetric, fmtMetric as fmt, runValues, showParams as show, slackText, targetText } from './research-report.js';
 import type { AgentServices, JobMetrics, ParamValue, TemplateInfo, TemplateParamInfo } from './services.js';
 
 /**
@@ -37,6 +39,8 @@ export interface ResearchDeps {
   registry: SecretRegistry;
   clock: Clock;
   logger: Logger;
+  /** Renders the end-of-loop chart (resvg by default); used only when the poster takes files. */
+  chartRenderer?: ChartRenderer;
 }
 
 const TUNABLE_TYPES = ['int', 'float', 'enum', 'bool'];
@@ -140,13 +144,6 @@ const PROPOSAL = z.object({
   stop: z.boolean().optional(),
 });
 
-const show = (p: Record<string, ParamValue>): string => Object.entries(p).map(([k, v]) => `${k}=${String(v)}`).join(' ') || '(defaults)';
-
-function fmt(v: number | null): string {
-  if (v === null) return 'no result';
-  return Math.abs(v) >= 100 || Number.isInteger(v) ? String(v) : v.toPrecision(3);
-}
-
 interface Plan {
   goal: ResearchGoal;
   template: TemplateInfo;
@@ -181,7 +178,7 @@ export class ResearchEngine {
     const id = randomUUID();
     this.deps.store.createLoop({ id, conversationId: ctx.conversationId, channelId: ctx.where.channelId, threadTs: ctx.where.threadTs ?? null, goal: JSON.stringify(goal), createdAt: this.deps.clock.now() });
     this.deps.logger.info('research loop started', { loopId: id, template: goal.templateId, metric: goal.metric, maxRuns: goal.maxRuns });
-    await this.post(ctx.where, `Research started: ${describeGoal(goal)}. Varying ${params.map((p) => p.name).join(', ')}. One update per round; say \`stop\` to end it.`);
+    await this.post(ctx.where, `${slackText(`Research started: ${describeGoal(goal)}. Varying ${params.map((p) => p.name).join(', ')}.`)} One update per round and a report with a chart at the end; say \`stop\` to end it.`);
     await this.advance(id);
     return id;
   }
@@ -202,6 +199,9 @@ export class ResearchEngine {
     const goal = JSON.parse(loop.goal) as ResearchGoal;
     const value = job.state === 'COMPLETED' || metrics ? extractMetric(metrics, goal) : null;
     const summary = metrics ? Object.fromEntries(Object.entries(metrics.summary).slice(0, 40)) : null;
+    // The last value of the metric's curve, for the end report's `final` column (summary.json may not have it).
+    const last = finalMetric(metrics, goal.metric);
+    if (summary && last !== null && typeof summary[finalKey(goal.metric)] !== 'number') summary[finalKey(goal.metric)] = last;
     if (!this.deps.store.finishRun(run.jobId, job.state, value, summary, this.deps.clock.now())) return;
     await this.advance(run.loopId);
   }
@@ -344,11 +344,7 @@ export class ResearchEngine {
   }
 
   private bestRun(goal: ResearchGoal, runs: RunRow[]): { run: RunRow; index: number } | null {
-    let out: { run: RunRow; index: number } | null = null;
-    runs.forEach((run, index) => {
-      if (run.metric !== null && (out === null || better(goal, run.metric, out.run.metric ?? run.metric))) out = { run, index };
-    });
-    return out;
+    return bestRunOf(goal, runs);
   }
 
   private roundUpdate(goal: ResearchGoal, round: number, before: RunRow[], launched: string[], rejected: string[], note: string | undefined): string {
@@ -363,7 +359,8 @@ export class ResearchEngine {
     }
     lines.push(`Next: ${launched.join(', ')}.${note ? ` ${note.slice(0, 200)}` : ''}`);
     if (rejected.length) lines.push(`(Skipped ${rejected.length} unusable proposal${rejected.length > 1 ? 's' : ''}: ${rejected.slice(0, 2).join(' | ').slice(0, 200)})`);
-    return `Research round ${round}: ${lines.join(' ')}`;
+    // Values from the goal and the model, the model's note, error text: escaped for Slack mrkdwn.
+    return slackText(`Research round ${round}: ${lines.join(' ')}`);
   }
 
   private async propose(loop: LoopRow, plan: Plan, runs: RunRow[], slots: number): Promise<z.output<typeof PROPOSAL>> {
@@ -399,18 +396,32 @@ export class ResearchEngine {
     if (!this.deps.store.endLoop(loop.id, status, reason, this.deps.clock.now())) return;
     const goal = JSON.parse(loop.goal) as ResearchGoal;
     const runs = this.deps.store.runsForLoop(loop.id);
-    const best = this.bestRun(goal, runs);
-    const open = runs.filter((r) => r.status === 'running' && r.jobId);
     const cost = this.deps.store.spendFor(loop.conversationId, 'research', loop.createdAt);
     const head = status === 'done' ? 'Research done' : status === 'stopped' ? 'Research stopped' : 'Research failed';
-    const bestText = best
-      ? `best ${goal.metric} ${fmt(best.run.metric)} by #${best.index + 1} (job ${best.run.jobId ?? '?'}: ${show(best.run.params)})`
-      : `no run produced ${goal.metric}`;
-    const lines = [
-      `${head}: ${reason}. ${bestText}. ${runs.length} run${runs.length === 1 ? '' : 's'} in ${loop.iteration} round${loop.iteration === 1 ? '' : 's'}; model cost ${formatUsd(cost)}.`,
-      ...(open.length ? [`Still running (not cancelled): ${open.map((r) => `\`${r.jobId ?? ''}\``).join(', ')}.`] : []),
-    ];
     this.deps.logger.info('research loop ended', { loopId: loop.id, status, runs: runs.length });
-    await this.post(this.where(loop), lines.join('\n'));
+    const where = this.where(loop);
+    await this.post(where, endReport({ goal, runs, head, reason, rounds: loop.iteration, cost: formatUsd(cost) }));
+    if (runs.length) await this.postChart(loop, goal, runs, where);
+  }
+
+  /**
+   * The end report's chart (each run's best value by run number, the target as a line) uploaded
+   * into the loop's thread, where the poster takes files (Slack); elsewhere the text stands alone.
+   * A chart that cannot be drawn or uploaded is logged and skipped: the report is already posted.
+   */
+  private async postChart(loop: LoopRow, goal: ResearchGoal, runs: RunRow[], where: ThreadRef): Promise<void> {
+    const poster = this.deps.poster;
+    if (!poster.postFile) return;
+    const redact = (t: string): string => this.deps.registry.redact(t);
+    try {
+      const title = redact(`Research: ${goal.metric} ${targetText(goal)} on ${goal.templateId}, ${runs.length} run${runs.length === 1 ? '' : 's'}`);
+      const bytes = await renderRunsChartPng(runValues(runs), {
+        title, metric: redact(goal.metric), goal: goal.direction, target: goal.target, ...(this.deps.chartRenderer ? { renderer: this.deps.chartRenderer } : {}),
+      });
+      const filename = `research-${loop.id.slice(0, 8)}-${goal.metric.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 40)}.png`;
+      await poster.postFile(where, { filename, title, altText: redact(chartAltText(goal, runs)), bytes });
+    } catch (e) {
+      this.deps.logger.warn('research chart not posted', { loopId: loop.id, err: describeError(e) });
+    }
   }
 }

@@ -85,7 +85,28 @@ export class ApprovalBroker {
   /** Outcomes decided at the window before their Slack post was placed (see placed()); bounded. */
   private readonly unplaced = new Map<string, string>();
 
+  /** Told whenever the open approvals change (see onChange). */
+  private readonly watchers = new Set<() => void>();
+
   constructor(private readonly clock: Clock = systemClock, private readonly maxRemembered = 5000) {}
+
+  /** Calls `listener` whenever the open approvals change: one opened, decided, expired or closed. Returns how to stop. */
+  onChange(listener: () => void): () => void {
+    this.watchers.add(listener);
+    return () => {
+      this.watchers.delete(listener);
+    };
+  }
+
+  private changed(): void {
+    for (const watcher of [...this.watchers]) {
+      try {
+        watcher();
+      } catch {
+        // A watcher's bug must not stop an approval.
+      }
+    }
+  }
 
   /** Registers an approval; post `blocks` where the approvers see them. */
   open(req: OpenApproval): { id: string; text: string; blocks: Block[]; outcome: Promise<ApprovalOutcome> } {
@@ -95,6 +116,7 @@ export class ApprovalBroker {
     const outcome = new Promise<ApprovalOutcome>((r) => { resolve = r; });
     const timer = this.clock.setTimeout(() => this.expire(id), ttl);
     this.pending.set(id, { id, req, expiresAt: this.clock.now() + ttl, resolve, timer });
+    this.changed();
     const text = `Approval needed: ${req.summary}`;
     const blocks: Block[] = [
       section(`:warning: *Approval needed:* ${escapeText(req.summary)}${req.detail ? `\n${codeBlock(clipText(req.detail, 2500))}` : ''}`),
@@ -154,6 +176,7 @@ export class ApprovalBroker {
     this.pending.delete(id);
     p.timer.cancel();
     this.remember(id, userId, approve, via);
+    this.changed();
     const by = via === 'window' ? windowDecider(userId) : userId;
     const who = via === 'window' ? `in the HPC Relay window by ${escapeText(userId)}` : `by <@${userId}>`;
     const where = p.message ? { message: p.message } : {};
@@ -186,7 +209,9 @@ export class ApprovalBroker {
       p.timer.cancel();
       p.resolve({ approved: false, by: null, reason: 'stopped' });
     }
+    const had = this.pending.size > 0;
     this.pending.clear();
+    if (had) this.changed();
   }
 
   private expire(id: string): void {
@@ -196,6 +221,7 @@ export class ApprovalBroker {
     p.timer.cancel();
     this.remember(id, null, null);
     p.resolve({ approved: false, by: null, reason: 'expired' });
+    this.changed();
   }
 
   private remember(id: string, by: string | null, approved: boolean | null, via: ApprovalVia = 'slack'): void {

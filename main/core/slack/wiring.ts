@@ -23,6 +23,8 @@ import type { ThreadMemory, ThreadRef } from './threads.js';
 export interface SlackHub {
   readonly gateway: SlackGateway | null;
   attach(gateway: SlackGateway | null): void;
+  /** Calls `listener` when the open approvals change: in the running gateway, or another gateway (or none) attached. Returns how to stop. */
+  onApprovalsChanged(listener: () => void): () => void;
   /** The notify dispatcher's Slack channel (`NotifyChannels.slack`). */
   readonly reporter: { reportJobEnd(report: JobEndReportLike): Promise<void> };
   /** Cron monitors' SlackPoster. */
@@ -89,12 +91,38 @@ export function slackHub(core: Core): SlackHub {
   if (existing) return existing;
   let current: SlackGateway | null = null;
   const log = core.logger.child({ component: 'slack-hub' });
+  // Who listens for approval changes (the window), and the running gateway's broker, watched only while someone listens.
+  const approvalWatchers = new Set<() => void>();
+  let unwatchBroker: (() => void) | null = null;
+  const approvalsChanged = (): void => {
+    for (const watcher of [...approvalWatchers]) {
+      try {
+        watcher();
+      } catch (e) {
+        log.warn('an approvals watcher failed', { err: describeError(e) });
+      }
+    }
+  };
+  const watchBroker = (): void => {
+    unwatchBroker?.();
+    unwatchBroker = current && approvalWatchers.size > 0 ? current.approvals.onChange(approvalsChanged) : null;
+  };
   const hub: SlackHub = {
     get gateway() {
       return current;
     },
     attach(g) {
       current = g;
+      watchBroker();
+      approvalsChanged();
+    },
+    onApprovalsChanged(listener) {
+      approvalWatchers.add(listener);
+      watchBroker();
+      return () => {
+        approvalWatchers.delete(listener);
+        watchBroker();
+      };
     },
     reporter: {
       async reportJobEnd(report) {

@@ -33,6 +33,7 @@ import { acquireSingleInstance } from './app/single-instance.js';
 import { createTray } from './app/tray.js';
 import type { TrayController } from './app/tray.js';
 import { createTrayActions } from './app/tray-actions.js';
+import { watchChanges } from './ipc/changes.js';
 import { push } from './ipc/push.js';
 import { registerHandlers } from './ipc/register-handlers.js';
 import { createSenderTrust } from './ipc/trusted-sender.js';
@@ -145,6 +146,12 @@ function start(): void {
     current = { core, runtime: new Runtime(core, [...RELAY_SERVICES]) };
     core.status.subscribe((status) => shell.dispatch({ type: 'status', status }));
     shell.dispatch({ type: 'status', status: core.status.snapshot() });
+    // Job transitions and approvals reach the window as they happen; its screens poll only as a fallback.
+    try {
+      watchChanges(core, (change) => push(trust.trusted(), 'data:changed', change));
+    } catch (e) {
+      logger.error('the window will not hear of job and approval changes (it still polls)', { error: e instanceof Error ? e.message : String(e) });
+    }
     return current;
   });
 

@@ -21,6 +21,11 @@ import { z } from 'zod';
 export const appInfoSchema = z.object({
   version: z.string(),
   platform: z.string(),
+  /**
+   * How often screens read again when no `data:changed` event came (ms): the events keep them
+   * current, this is the fallback. Absent: the window's default (30 s).
+   */
+  refreshFallbackMs: z.number().int().min(1000).optional(),
 });
 
 export const doctorCheckSchema = z.object({
@@ -312,6 +317,20 @@ export const approvalDecisionSchema = z.object({
   text: z.string(),
 });
 
+// ---- change events ----------------------------------------------------------------------------
+
+/**
+ * Something the window shows changed in the core: screens read again at once instead of waiting
+ * for their (slow, fallback) poll. Only what changed, never the data itself: the screens read it
+ * through their own channels.
+ */
+export const dataChangedSchema = z.object({
+  /** Jobs whose state changed (job ids as the window shows them); empty when no job changed. */
+  jobIds: z.array(z.string()),
+  /** An approval opened, was decided (here or in Slack) or expired. */
+  approvals: z.boolean(),
+});
+
 const settingKeyArg = z.string().min(1).max(100);
 const secretNameArg = z.string().min(1).max(300);
 const jobIdArg = z.string().regex(/^\d{1,12}(?:_\d{1,9})?$/, 'a SLURM job id such as 12345 or 12345_7');
@@ -402,6 +421,8 @@ export const invokeContract = {
 export const pushContract = {
   'status:changed': { method: 'onStatusChanged', payload: statusSchema },
   'navigate': { method: 'onNavigate', payload: navTargetSchema },
+  /** Jobs or approvals changed (a job's state, an approval opened or decided): the screens showing them read again. */
+  'data:changed': { method: 'onDataChanged', payload: dataChangedSchema },
 } as const satisfies Record<string, PushDefinition>;
 
 export type Audience = 'window' | 'prompt';
@@ -446,6 +467,7 @@ export type MonitorKind = z.output<typeof monitorKindSchema>;
 export type ActivityItem = z.output<typeof activityItemSchema>;
 export type ApprovalView = z.output<typeof approvalSchema>;
 export type ApprovalDecisionView = z.output<typeof approvalDecisionSchema>;
+export type DataChanged = z.output<typeof dataChangedSchema>;
 
 type InvokeContract = typeof invokeContract;
 type PushContract = typeof pushContract;

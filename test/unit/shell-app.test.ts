@@ -184,6 +184,17 @@ describe('main/index.ts', () => {
     expect(mainWindow().webContents.sent.some(([channel, payload]) => channel === 'status:changed' && (payload as { ssh: { state: string } }).ssh.state === 'disconnected')).toBe(true);
   });
 
+  it('tells the window when a job changes state (data:changed), gathered, so its screens need not poll', async () => {
+    const window = mainWindow();
+    const tracker = fake.core?.jobs().tracker;
+    if (!tracker) throw new Error('no core');
+    tracker.emit('transition', { jobKey: '4243', from: 'PENDING', to: 'RUNNING', source: 'squeue', at: Date.now() });
+    tracker.emit('transition', { jobKey: '4243', from: 'RUNNING', to: 'COMPLETED', source: 'sacct', at: Date.now() });
+    const changed = () => window.webContents.sent.filter(([channel]) => channel === 'data:changed');
+    await until(() => changed().length > 0, 'the window to hear of the job');
+    expect(changed()).toEqual([['data:changed', { jobIds: ['4243'], approvals: false }]]);
+  });
+
   it('routes a job notification click to that job in the window', async () => {
     const window = mainWindow();
     window.hide();

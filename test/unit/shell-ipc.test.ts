@@ -359,6 +359,25 @@ describe('push', () => {
     expect(() => push([ours.asWebContents()], 'status:changed', wrong)).toThrow();
     const nowhere = { view: 'elsewhere' } as unknown as Parameters<typeof push<'navigate'>>[2];
     expect(() => push([ours.asWebContents()], 'navigate', nowhere)).toThrow();
+    const vague = { jobIds: '41', approvals: 'yes' } as unknown as Parameters<typeof push<'data:changed'>>[2];
+    expect(() => push([ours.asWebContents()], 'data:changed', vague)).toThrow();
     expect(ours.sent).toEqual([]);
+  });
+
+  it('tells the window what changed (data:changed), and the preload hands the window only that', async () => {
+    const other = new FakeContents();
+    push([ours.asWebContents(), other.asWebContents()], 'data:changed', { jobIds: ['41', '42_3'], approvals: true });
+    expect(ours.sent).toEqual([['data:changed', { jobIds: ['41', '42_3'], approvals: true }]]);
+
+    // The renderer's side: window.hpc.onDataChanged gets the payload, never the IPC event.
+    await import('../../preload/index.js');
+    const api = electron.exposed.get('hpc') as Record<string, (listener: (payload: unknown) => void) => () => void>;
+    const received: unknown[] = [];
+    const stop = api['onDataChanged']?.((payload) => received.push(payload));
+    const [forward] = [...(electron.rendererListeners.get('data:changed') ?? [])];
+    forward?.({ sender: 'the IPC event' }, ours.sent[0]?.[1]);
+    expect(received).toEqual([{ jobIds: ['41', '42_3'], approvals: true }]);
+    stop?.();
+    expect(electron.rendererListeners.get('data:changed')?.size).toBe(0);
   });
 });

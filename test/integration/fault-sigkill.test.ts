@@ -2,8 +2,10 @@
  * Fault suite, crashes: the relay (a child process running the job service from the CLI build,
  * test/helpers/fault-relay-child.ts) is SIGKILLed 20 times at random 0.5–4 s intervals while
  * several short jobs are submitted, queued, running, ending and being notified, and started again
- * after every kill. Every job must be notified exactly once: the child's tray appends each
- * delivery to a file, and the file is counted per job. The array's tasks are told together, in
+ * after every kill. The child runs what `hpc-relay daemon` runs, Slack gateway included, against
+ * the Slack emulator. Every job must be notified exactly once on both channels: the child's tray
+ * appends each delivery to a file, counted per job, and the emulator's channel holds one report
+ * per job (a kill between Slack taking a report and the relay recording it must not post it again). The array's tasks are told together, in
  * its one "sweep finished" notification (a task is told alone only if it ended while the relay
  * still took it for a stranger's job, before the submission was recorded).
  */
@@ -17,6 +19,8 @@ import type { SubmitResult } from '../../main/core/jobs/index.js';
 import { openDatabase } from '../../main/core/store/database.js';
 import { OutboxStore } from '../../main/core/store/outbox-store.js';
 import { SWEEP_FINISHED } from '../../main/core/store/sweep-facts.js';
+import { startSlackEmulator, type SlackEmulator } from '../fakes/slack-emulator.js';
+import { TEST_SECRETS } from '../fixtures/test-secrets.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 import type { DeliveryLine } from '../helpers/fault-relay-child.js';
 import { fixtureScript, removeRemoteRun, runTag, sleep, until } from '../helpers/fault-kit.js';
@@ -30,6 +34,8 @@ const CHILD_SRC = path.join(REPO_ROOT, 'test', 'helpers', 'fault-relay-child.ts'
 const CHILD_JS = path.join(REPO_ROOT, 'out', 'fault-test', `fault-relay-child-${process.pid}.mjs`);
 const children: ChildProcessWithoutNullStreams[] = [];
 let submitter: Core | null = null;
+let emu: SlackEmulator | null = null;
+const CHANNEL = 'C0GENERAL01';
 
 beforeAll(() => {
   if (!fs.existsSync(path.join(REPO_ROOT, 'out', 'cli', 'core', 'index.js'))) {
@@ -47,6 +53,7 @@ beforeAll(() => {
 afterAll(async () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   await submitter?.close();
+  await emu?.close();
   fs.rmSync(CHILD_JS, { force: true });
   await removeRemoteRun(tb, TAG);
 });
@@ -71,7 +78,10 @@ interface Child {
 }
 
 function startChild(home: string, deliveries: string): Child {
-  const proc = spawn(process.execPath, [CHILD_JS, home, deliveries, REPO_ROOT], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, HPC_RELAY_HOME: home } });
+  const proc = spawn(process.execPath, [CHILD_JS, home, deliveries, REPO_ROOT], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, HPC_RELAY_HOME: home, HPC_RELAY_SLACK_BOT_TOKEN: TEST_SECRETS.slackBot, HPC_RELAY_SLACK_APP_TOKEN: TEST_SECRETS.slackApp },
+  });
   children.push(proc);
   let out = '';
   let err = '';
@@ -92,13 +102,27 @@ function readDeliveries(file: string): DeliveryLine[] {
 /** `hpc-relay:job:<key>:<STATE>:tray` → key. */
 const keyOf = (id: string): string => id.split(':')[2] ?? '';
 
+/** The delivery keys of the job and sweep reports in the channel (top-level messages with the report metadata), one entry per message. */
+function slackReportKeys(): string[] {
+  return (emu?.messages(CHANNEL) ?? [])
+    .filter((m) => !m.threadTs && m.metadata?.event_type === 'hpc_relay_report')
+    .map((m) => String(m.metadata?.event_payload?.['key'] ?? ''));
+}
+
 describe('the relay SIGKILLed and restarted while jobs run', () => {
   it(`${KILLS} kills at random 0.5–4 s intervals, several short jobs in flight: every job notified exactly once`, async () => {
     const seed = Number(process.env['HPC_RELAY_FAULT_SEED'] ?? Date.now() % 2 ** 31);
     const random = rng(seed);
     const home = makeHome('fault-kill');
     const deliveries = path.join(home, 'deliveries.jsonl');
-    const core = testbedCore(tb, { home, settings: { 'cluster.remoteDir': `$HOME/hpc-relay-it/${TAG}`, 'cluster.pollSeconds': 30 } });
+    emu = await startSlackEmulator({ botToken: TEST_SECRETS.slackBot, appToken: TEST_SECRETS.slackApp });
+    const core = testbedCore(tb, {
+      home,
+      settings: {
+        'cluster.remoteDir': `$HOME/hpc-relay-it/${TAG}`, 'cluster.pollSeconds': 30,
+        'slack.enabled': true, 'slack.apiUrl': emu.apiUrl, 'slack.allowedUsers': [emu.defaultUserId], 'slack.homeChannel': CHANNEL,
+      },
+    });
     submitter = core;
     const jobs = core.jobs();
     const sleepJob = (s: number) => jobs.submitScript({ ...fixtureScript('sleep.sh'), scriptArgs: [String(s)], sbatchArgs: ['--time=3'] });
@@ -140,6 +164,10 @@ describe('the relay SIGKILLed and restarted while jobs run', () => {
       // Started once more and left running: whatever was missed while it was down is caught up.
       const last = startChild(home, deliveries);
       await until('a notification for every job and for the array', () => singles.every(told) && arrayTold(), 150_000, 250);
+      // And their Slack reports: one per tray notification of ours (…:tray ↔ …:slack).
+      const slackKeyFor = (trayId: string): string => trayId.replace(/:tray$/, ':slack');
+      const ours = (): string[] => readDeliveries(deliveries).filter((d) => keys.includes(keyOf(d.id))).map((d) => slackKeyFor(d.id));
+      await until('a Slack report for every notification', () => ours().every((k) => slackReportKeys().includes(k)), 60_000, 250);
       // A while longer (the dispatcher and the stream have settled), then a clean stop.
       await sleep(3_000);
       last.proc.kill('SIGTERM');
@@ -162,13 +190,17 @@ describe('the relay SIGKILLed and restarted while jobs run', () => {
       expect(keys.map((k) => states.get(k)).sort()).toEqual(['COMPLETED', 'COMPLETED', 'COMPLETED', 'COMPLETED', 'COMPLETED', 'COMPLETED', 'COMPLETED', 'COMPLETED', 'COMPLETED', 'FAILED', 'FAILED']);
       // And no notification at all (other testbed users' jobs it adopted included) went out twice.
       expect(lines.map((d) => d.id).filter((id, i, all) => all.indexOf(id) !== i)).toEqual([]);
+      // Slack: exactly one report per notification of ours, and no report at all posted twice.
+      const reports = slackReportKeys();
+      expect(reports.filter((k, i, all) => all.indexOf(k) !== i)).toEqual([]);
+      expect(reports.filter((k) => keys.includes(keyOf(k))).sort()).toEqual(lines.filter((d) => keys.includes(keyOf(d.id))).map((d) => slackKeyFor(d.id)).sort());
       // The store agrees: every row of ours delivered, none left claimed.
       const db = openDatabase(path.join(home, 'hpc-relay.db'));
       try {
         const rows = new OutboxStore(db).all().filter((r) => keys.includes(r.jobKey));
         // One end row per job (an array task's COMPLETED row is written done), plus the sweep's.
-        expect(rows.filter((r) => r.finalState !== SWEEP_FINISHED).map((r) => [r.jobKey, r.channel, r.deliveredAt !== null]).sort()).toEqual(keys.map((k) => [k, 'tray', true]).sort());
-        expect(rows.filter((r) => r.finalState === SWEEP_FINISHED).map((r) => [r.channel, r.deliveredAt !== null])).toEqual(sweepIds.map(() => ['tray', true]));
+        expect(rows.filter((r) => r.finalState !== SWEEP_FINISHED).map((r) => [r.jobKey, r.channel, r.deliveredAt !== null]).sort()).toEqual(keys.flatMap((k) => [[k, 'slack', true], [k, 'tray', true]]).sort());
+        expect(rows.filter((r) => r.finalState === SWEEP_FINISHED).map((r) => [r.channel, r.deliveredAt !== null]).sort()).toEqual(sweepIds.flatMap(() => [['slack', true], ['tray', true]]));
       } finally {
         db.close();
       }

@@ -8,6 +8,7 @@ import { JobsScreen } from './features/jobs/JobsScreen';
 import { MonitorsScreen } from './features/monitors/MonitorsScreen';
 import { SettingsScreen } from './features/settings/SettingsScreen';
 import { SetupWizard } from './features/setup/SetupWizard';
+import { DEFAULT_FALLBACK_MS, FallbackContext } from './lib/live';
 import type { SetupStepId } from './features/setup/SetupWizard';
 
 /** The screens, in menu order; Alt+1 … Alt+6 open them from anywhere. */
@@ -153,7 +154,7 @@ export function App() {
         </ul>
       </nav>
       <main className="app-main" ref={mainRef}>
-        {place && <Screen place={place} go={go} />}
+        <FallbackContext value={info?.refreshFallbackMs ?? DEFAULT_FALLBACK_MS}>{place && <Screen place={place} go={go} />}</FallbackContext>
       </main>
     </div>
   );

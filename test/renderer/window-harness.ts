@@ -4,8 +4,9 @@
  * window is a Playwright binding that calls the same handler functions main/index.ts registers
  * (main/ipc/window-handlers.ts), through the same argument check and error envelope
  * (main/ipc/invoke.ts). Only Electron's transport is replaced: a binding answers the page's top
- * frame only, as the shell's sender check does. Pushes (status:changed, navigate) are delivered
- * with page.evaluate, the way webContents.send delivers them to the preload's listeners.
+ * frame only, as the shell's sender check does. Pushes (status:changed, navigate, data:changed)
+ * are delivered with page.evaluate, the way webContents.send delivers them to the preload's
+ * listeners; data:changed comes from the same change feed main/index.ts sends (main/ipc/changes.ts).
  */
 import { invokeContract, pushContract } from '../../preload/contract.js';
 import type { InvokeChannel, NavTarget, PushEvent, PushPayload } from '../../preload/contract.js';
@@ -17,6 +18,7 @@ import type { ShellState } from '../../main/app/shell-state.js';
 import type { Core } from '../../main/core/index.js';
 import { systemClock } from '../../main/core/ports.js';
 import type { Runtime } from '../../main/core/runtime/runtime.js';
+import { watchChanges } from '../../main/ipc/changes.js';
 import { invokeChecked } from '../../main/ipc/invoke.js';
 import type { InvokeHandler } from '../../main/ipc/invoke.js';
 import { windowHandlers } from '../../main/ipc/window-handlers.js';
@@ -39,7 +41,7 @@ export interface BoundWindow {
 const bindingName = (channel: string) => `__hpc_${channel.replace(/[^A-Za-z0-9]/g, '_')}`;
 
 /** Binds window.hpc in `page` (call before page.goto) to handlers over `core` and `runtime`. */
-export async function bindWindow(page: Page, core: Core, runtime: Runtime, opts: { windowUser?: string } = {}): Promise<BoundWindow> {
+export async function bindWindow(page: Page, core: Core, runtime: Runtime, opts: { windowUser?: string; refreshFallbackMs?: number } = {}): Promise<BoundWindow> {
   const calls: string[] = [];
   const opened: string[] = [];
   const failures: BoundWindow['failures'] = [];
@@ -54,9 +56,11 @@ export async function bindWindow(page: Page, core: Core, runtime: Runtime, opts:
   const shell = createShellState(core.status.snapshot(), systemClock, () => void push('status:changed', shell.status()));
   const unsubscribe = core.status.subscribe((status) => shell.dispatch({ type: 'status', status }));
   const navigator = createNavigator({ showWindow: () => undefined, send: (target: NavTarget) => void push('navigate', target) });
+  // Job transitions and approval changes, as main/index.ts sends them to the window.
+  const stopChanges = watchChanges(core, (change) => void push('data:changed', change));
   const handlers = windowHandlers({
     services: async () => ({ core, runtime }),
-    appInfo: () => ({ version: '0.1.0', platform: process.platform }),
+    appInfo: () => ({ version: '0.1.0', platform: process.platform, ...(opts.refreshFallbackMs ? { refreshFallbackMs: opts.refreshFallbackMs } : {}) }),
     status: () => shell.status(),
     navigator,
     // shell.openExternal: recorded instead of starting a browser.
@@ -112,6 +116,7 @@ export async function bindWindow(page: Page, core: Core, runtime: Runtime, opts:
     dispose: () => {
       ready = false;
       unsubscribe();
+      stopChanges();
     },
   };
 }

@@ -5,7 +5,8 @@
  * the setup wizard (host from the SSH config, host key confirmed by fingerprint, partitions; Slack
  * tokens validated and checked live; commands only), the doctor all green, keyboard-only moves
  * between screens, a job submitted from the form the template's schema makes, watched to
- * COMPLETED with its chart and a log line that is HTML staying text, monitors, the activity feed.
+ * COMPLETED with its chart and a log line that is HTML staying text, a job's state changes shown as
+ * main tells of them (the fallback poll is made too long to help), monitors, the activity feed.
  * Then a Slack gateway joins: an approval the agent asks for in Slack is approved from Activity,
  * and a job's Slack report thread is opened from its page.
  * A screenshot of each main screen goes to test/artifacts/screenshots/ on every run (a test
@@ -56,6 +57,8 @@ const HOSTILE = '<img src=x onerror=window.__pwned=1>';
 const RUN = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
 const REMOTE_DIR = `~/hpc-relay-ui-${RUN}`;
 const FILLER_LINES = 3000;
+/** The window's fallback poll in this test: ten minutes, so only change events keep its screens current. */
+const FALLBACK_MS = 10 * 60_000;
 
 /** The job the test submits through the form: ANSI colours, HTML-looking text, 3000 lines, metrics per epoch. */
 const HOSTILE_PY = `import sys, time
@@ -159,7 +162,9 @@ beforeAll(async () => {
   page.on('console', (m) => {
     if (m.type() === 'error') pageProblems.push(`console error: ${m.text()}`);
   });
-  bound = await bindWindow(page, core, runtime, { windowUser: WINDOW_USER });
+  // The screens' fallback poll is made longer than any test here: what a screen shows without the
+  // user acting on it must come from main's data:changed events, or the test fails.
+  bound = await bindWindow(page, core, runtime, { windowUser: WINDOW_USER, refreshFallbackMs: FALLBACK_MS });
   await page.goto(server.url);
 }, 120_000);
 
@@ -432,6 +437,37 @@ describe('the window on a real core', () => {
     expect(pageProblems).toEqual([]);
   }, 120_000);
 
+  it('jobs: a job submitted elsewhere and its state changes show in the open list as main tells of them (data:changed), not at the fallback poll', async () => {
+    expect((await bound.handlers['app:info']()).refreshFallbackMs).toBe(FALLBACK_MS);
+    await page.keyboard.press('Alt+3');
+    await expect.poll(() => activeText()).toBe('Jobs');
+    const dir = await core.cluster().remoteDir();
+    await core.cluster().writeFile(`${dir}/sleepy.py`, 'import time\nprint("sleeping", flush=True)\ntime.sleep(600)\n');
+    // As from Slack or the CLI: nothing on the page asks for it, and the list was read before it existed.
+    const sub = await bound.handlers['jobs:submit']('python', { script: `${dir}/sleepy.py`, cpus: 1, mem: '512M', time: '00:05:00', partition: tb.defaultPartition });
+    const row = page.locator(`tr[data-job-id="${sub.jobId}"]`);
+    const stateOf = () => core.jobs().store.get(sub.jobId)?.state ?? '';
+    const submitted = stateOf();
+
+    // The scheduler checks (the job service's tick) notice it start: a transition, and the list shows it.
+    const deadline = Date.now() + 90_000;
+    while (stateOf() === submitted) {
+      if (Date.now() > deadline) throw new Error(`job ${sub.jobId} stayed ${submitted}`);
+      await core.jobs().refresh();
+      if (stateOf() === submitted) await page.waitForTimeout(1000);
+    }
+    await expect.poll(() => row.locator('.badge').textContent().catch(() => null), { timeout: 10_000 }).toBe(stateOf());
+
+    // Cancelled outside the window: the row follows within seconds.
+    await core.jobs().cancel(sub.jobId);
+    expect(stateOf()).toMatch(/^CANCELLED/);
+    await expect.poll(() => row.locator('.badge').textContent(), { timeout: 10_000 }).toBe(stateOf());
+    // The Activity feed, opened now, has the change; the page logged no problem.
+    await page.keyboard.press('Alt+5');
+    await expect.poll(() => page.getByRole('list', { name: 'Activity' }).locator('.feed-job').filter({ hasText: sub.jobId }).filter({ hasText: 'CANCELLED' }).count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(1);
+    expect(pageProblems).toEqual([]);
+  }, 150_000);
+
   it('monitors: creates one from schedule text, kind and target, shows its next run, pauses, resumes, removes, and shows the core’s sentence for a bad schedule', async () => {
     await page.keyboard.press('Alt+4');
     await expect.poll(() => activeText()).toBe('Monitors');
@@ -558,6 +594,17 @@ describe('the window on a real core', () => {
     expect(await feed.locator('.feed-agent').filter({ hasText: 'Approval' }).textContent()).toContain(`by window:${WINDOW_USER}`);
     expect(await page.locator('img').count()).toBe(0);
     expect(await page.evaluate(() => (window as { __pwned?: unknown }).__pwned)).toBeUndefined();
+
+    // With Activity open, main tells the page (data:changed; its fallback poll is minutes away): an
+    // approval asked now appears, and leaves when an allowed user decides it in Slack.
+    let second: ApprovalDecision | undefined;
+    void approver.request({ summary: 'Cancel job 99', detail: 'scancel 99', reason: 'cancelling changes the cluster', tool: 'cancel_job', conversationId: `slack:${dm}` }).then((d) => { second = d; });
+    await expect.poll(() => pending.getByRole('listitem').count(), { timeout: 10_000 }).toBe(1);
+    expect(await pending.locator('.approval-summary').textContent()).toBe('Cancel job 99');
+    const id = (await pending.getByRole('listitem').getAttribute('data-approval-id')) ?? '';
+    expect(await gateway.approvals.decide(id, false, emu.defaultUserId)).toMatchObject({ kind: 'done', approved: false });
+    await expect.poll(() => pending.count(), { timeout: 10_000 }).toBe(0);
+    await expect.poll(() => second).toEqual({ approved: false, by: emu.defaultUserId, reason: 'denied' });
     expect(pageProblems).toEqual([]);
   }, 60_000);
 

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { HpcError } from '../api';
+import type { SettingEntry } from '../../../preload/contract';
+import { HpcError, call, hpc } from '../api';
 
 export interface Problem {
   message: string;
@@ -15,13 +16,14 @@ export interface Loaded<T> {
   value: T | null;
   problem: Problem | null;
   loading: boolean;
-  /** Loads again now (after an action). */
+  /** Loads again now (after an action, or when main said it changed). */
   reload: () => Promise<void>;
 }
 
 /**
  * Loads `load()` now, then every `everyMs` while mounted (null: once). `key` restarts it (a
- * different job). A call still running when the next is due is not doubled.
+ * different job). A timed read still running when the next is due is not doubled; a reload asked
+ * for while a read runs (the data changed since it started) reads once more after it.
  */
 export function usePolled<T>(load: () => Promise<T>, everyMs: number | null, key: string = ''): Loaded<T> {
   const [value, setValue] = useState<T | null>(null);
@@ -29,14 +31,15 @@ export function usePolled<T>(load: () => Promise<T>, everyMs: number | null, key
   const [loading, setLoading] = useState(true);
   const loadRef = useRef(load);
   const busy = useRef<Promise<void> | null>(null);
+  const queued = useRef<Promise<void> | null>(null);
   const live = useRef(true);
 
   useEffect(() => {
     loadRef.current = load;
   });
 
-  const run = useCallback(async (): Promise<void> => {
-    if (busy.current) return busy.current;
+  /** One read, now. */
+  const read = useCallback((): Promise<void> => {
     const p = (async () => {
       try {
         const v = await loadRef.current();
@@ -54,15 +57,81 @@ export function usePolled<T>(load: () => Promise<T>, everyMs: number | null, key
     return p;
   }, []);
 
+  /** A read: joins one under way, unless `fresh` asks for data newer than its start (then one more read after it). */
+  const run = useCallback(
+    (fresh: boolean): Promise<void> => {
+      if (!busy.current) return read();
+      if (!fresh) return busy.current;
+      queued.current ??= busy.current.then(() => {
+        queued.current = null;
+        return busy.current ?? read();
+      });
+      return queued.current;
+    },
+    [read],
+  );
+
+  const reload = useCallback(() => run(true), [run]);
+
   useEffect(() => {
     live.current = true;
-    void run();
-    const timer = everyMs === null ? undefined : window.setInterval(() => void run(), everyMs);
+    void run(true);
+    const timer = everyMs === null ? undefined : window.setInterval(() => void run(false), everyMs);
     return () => {
       live.current = false;
       window.clearInterval(timer);
     };
   }, [run, everyMs, key]);
 
-  return { value, problem, loading, reload: run };
+  return { value, problem, loading, reload };
+}
+
+export interface Action {
+  busy: boolean;
+  problem: Problem | null;
+  setProblem: (p: Problem | null) => void;
+  /** Runs `what` (clearing the last problem first); true when it succeeded, else its problem is kept. */
+  run: (what: () => Promise<unknown>) => Promise<boolean>;
+}
+
+/** A button's action: busy while it runs, and what went wrong as a problem to show. */
+export function useAction(): Action {
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState<Problem | null>(null);
+  const run = useCallback(async (what: () => Promise<unknown>): Promise<boolean> => {
+    setBusy(true);
+    setProblem(null);
+    try {
+      await what();
+      return true;
+    } catch (e) {
+      setProblem(problemOf(e));
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  }, []);
+  return { busy, problem, setProblem, run };
+}
+
+/**
+ * Reads the settings once, when mounted, and hands `apply` a lookup by key: a form starts from
+ * what is configured. When they cannot be read the form starts empty (the screen says why elsewhere).
+ */
+export function useSettingsOnce(apply: (get: (key: string) => SettingEntry | undefined) => void): void {
+  const applyRef = useRef(apply);
+  useEffect(() => {
+    applyRef.current = apply;
+  });
+  useEffect(() => {
+    let live = true;
+    call(hpc().settingsGet())
+      .then((s) => {
+        if (live) applyRef.current((k) => s.entries.find((e) => e.key === k));
+      })
+      .catch(() => undefined);
+    return () => {
+      live = false;
+    };
+  }, []);
 }

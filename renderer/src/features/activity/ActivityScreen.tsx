@@ -2,13 +2,13 @@ import { useId, useMemo, useState } from 'react';
 import type { ActivityItem, ApprovalView } from '../../../../preload/contract';
 import type { Go } from '../../App';
 import { call, hpc } from '../../api';
+import { Loadable } from '../../components/Loadable';
+import { Panel } from '../../components/Panel';
 import { ProblemText } from '../../components/ProblemText';
 import { formatTime, relativeTime } from '../../lib/format';
-import { problemOf, usePolled } from '../../lib/hooks';
+import { problemOf } from '../../lib/hooks';
 import type { Problem } from '../../lib/hooks';
-
-/** Pending approvals are read from the core's memory (no remote call): often, so one decided in Slack leaves soon. */
-const APPROVALS_EVERY_MS = 2000;
+import { anyJob, approvalsChanged, useLive } from '../../lib/live';
 
 type Kind = 'all' | ActivityItem['kind'];
 
@@ -24,35 +24,30 @@ const KINDS: { id: Kind; label: string }[] = [
  * approvals (its audit log) and job state changes. All of it is untrusted text, shown as text.
  */
 export function ActivityScreen({ go }: { go: Go }) {
-  const items = usePolled(() => call(hpc().activityList()), 5000);
-  const approvals = usePolled(() => call(hpc().approvalsList()), APPROVALS_EVERY_MS);
+  // Job changes and decided approvals (audited) are in the feed; pending approvals come and go as main says.
+  const items = useLive(() => call(hpc().activityList()), (c) => anyJob(c) || approvalsChanged(c));
+  const approvals = useLive(() => call(hpc().approvalsList()), approvalsChanged);
   const [kind, setKind] = useState<Kind>('all');
-  const headingId = useId();
   const filterId = useId();
   const shown = useMemo(() => (items.value ?? []).filter((i) => kind === 'all' || i.kind === kind), [items.value, kind]);
 
+  const filter = (
+    <div>
+      <label htmlFor={filterId} className="visually-hidden">
+        Show
+      </label>
+      <select id={filterId} value={kind} onChange={(e) => setKind(e.target.value as Kind)}>
+        {KINDS.map((k) => (
+          <option key={k.id} value={k.id}>
+            {k.label}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+
   return (
-    <section className="panel" aria-labelledby={headingId}>
-      <div className="panel-header">
-        <div>
-          <h2 id={headingId} tabIndex={-1}>
-            Activity
-          </h2>
-          <p className="muted">Notifications, agent actions and job state changes.</p>
-        </div>
-        <div>
-          <label htmlFor={filterId} className="visually-hidden">
-            Show
-          </label>
-          <select id={filterId} value={kind} onChange={(e) => setKind(e.target.value as Kind)}>
-            {KINDS.map((k) => (
-              <option key={k.id} value={k.id}>
-                {k.label}
-              </option>
-            ))}
-          </select>
-        </div>
-      </div>
+    <Panel title="Activity" intro="Notifications, agent actions and job state changes." actions={filter}>
       <PendingApprovals
         approvals={approvals.value ?? []}
         problem={approvals.problem}
@@ -60,19 +55,21 @@ export function ActivityScreen({ go }: { go: Go }) {
           await Promise.all([approvals.reload(), items.reload()]);
         }}
       />
-      {items.problem && <ProblemText problem={items.problem} />}
-      {items.value && shown.length === 0 && <p className="empty">Nothing yet.</p>}
-      <ol className="feed" aria-label="Activity">
-        {shown.map((item) => (
-          <li key={item.id} className={`feed-item feed-${item.kind}`}>
-            <time className="muted" dateTime={new Date(item.at).toISOString()}>
-              {formatTime(item.at)}
-            </time>
-            <FeedBody item={item} go={go} />
-          </li>
-        ))}
-      </ol>
-    </section>
+      <Loadable loaded={items} empty="Nothing yet." isEmpty={() => shown.length === 0}>
+        {() => (
+          <ol className="feed" aria-label="Activity">
+            {shown.map((item) => (
+              <li key={item.id} className={`feed-item feed-${item.kind}`}>
+                <time className="muted" dateTime={new Date(item.at).toISOString()}>
+                  {formatTime(item.at)}
+                </time>
+                <FeedBody item={item} go={go} />
+              </li>
+            ))}
+          </ol>
+        )}
+      </Loadable>
+    </Panel>
   );
 }
 
@@ -86,7 +83,7 @@ function PendingApprovals({ approvals, problem, onDecided }: { approvals: Approv
   const [busy, setBusy] = useState<string | null>(null);
   const [outcome, setOutcome] = useState<string | null>(null);
   const [actionProblem, setActionProblem] = useState<Problem | null>(null);
-  // The core lists only approvals still open: an expired one leaves at the next read (every 2 s).
+  // The core lists only approvals still open: an expired one leaves when main says so.
   const shown = approvals;
 
   async function decide(a: ApprovalView, approve: boolean): Promise<void> {

@@ -1,7 +1,8 @@
-import { useId, useState } from 'react';
+import { useState } from 'react';
 import type { DoctorCheck } from '../../../../preload/contract';
 import type { Go } from '../../App';
 import { HpcError, call, hpc } from '../../api';
+import { Panel } from '../../components/Panel';
 
 type PanelState =
   | { kind: 'idle' }
@@ -22,7 +23,6 @@ interface QuickFix {
  */
 export function DoctorPanel({ go }: { go?: Go }) {
   const [state, setState] = useState<PanelState>({ kind: 'idle' });
-  const headingId = useId();
   const running = state.kind === 'running';
 
   async function runChecks(): Promise<void> {
@@ -59,18 +59,15 @@ export function DoctorPanel({ go }: { go?: Go }) {
   }
 
   return (
-    <section className="panel" aria-labelledby={headingId}>
-      <div className="panel-header">
-        <div>
-          <h2 id={headingId} tabIndex={-1}>
-            Doctor
-          </h2>
-          <p className="muted">Checks that everything HPC Relay relies on is in place, with a fix for each problem.</p>
-        </div>
+    <Panel
+      title="Doctor"
+      intro="Checks that everything HPC Relay relies on is in place, with a fix for each problem."
+      actions={
         <button type="button" onClick={() => void runChecks()} disabled={running} aria-busy={running}>
           {running ? 'Running…' : 'Run checks'}
         </button>
-      </div>
+      }
+    >
       <p className="summary" role="status" aria-live="polite">
         {summary(state)}
       </p>
@@ -82,7 +79,7 @@ export function DoctorPanel({ go }: { go?: Go }) {
         </ul>
       )}
       {state.kind === 'failed' && state.fix && <p className="fix">{state.fix}</p>}
-    </section>
+    </Panel>
   );
 }
 

@@ -3,67 +3,65 @@ import type { JobDetailView } from '../../../../preload/contract';
 import type { Go } from '../../App';
 import { call, hpc } from '../../api';
 import { Dialog } from '../../components/Dialog';
+import { Field, Form, SubmitButton } from '../../components/Field';
+import { Panel } from '../../components/Panel';
 import { ProblemText } from '../../components/ProblemText';
 import { formatBytes, formatElapsed, formatTime } from '../../lib/format';
-import { problemOf, usePolled } from '../../lib/hooks';
-import type { Problem } from '../../lib/hooks';
+import { useAction, usePolled } from '../../lib/hooks';
+import { useLive } from '../../lib/live';
 import { StateBadge } from './JobsScreen';
 import { LogView } from './LogView';
 import { MetricsChart } from './MetricsChart';
 
-/** The detail is read from the local store; metrics need one remote read, so less often. */
-const DETAIL_EVERY_MS = 2000;
+/** Metrics need one remote read, so they are read on a timer; the detail is read from the local store when the job changes. */
 const METRICS_EVERY_MS = 10_000;
 
 export function JobDetail({ jobId, go }: { jobId: string; go: Go }) {
-  const detail = usePolled(() => call(hpc().jobsDetail(jobId)), DETAIL_EVERY_MS, jobId);
+  const detail = useLive(() => call(hpc().jobsDetail(jobId)), (c) => c.jobIds.includes(jobId), jobId);
   const final = detail.value?.job.final ?? false;
   // While it runs, every 10 s; once it ended, once more (the effect restarts when `final` flips).
   const metrics = usePolled(() => call(hpc().jobsMetrics(jobId)), detail.value && !final ? METRICS_EVERY_MS : null, `${jobId}:${String(final)}`);
   const [confirmCancel, setConfirmCancel] = useState(false);
-  const [actionProblem, setActionProblem] = useState<Problem | null>(null);
-  const [cancelling, setCancelling] = useState(false);
-  const headingId = useId();
+  const cancelling = useAction();
   const d = detail.value;
 
   async function cancel(): Promise<void> {
-    setCancelling(true);
-    setActionProblem(null);
-    try {
-      await call(hpc().jobsCancel(jobId));
-      setConfirmCancel(false);
+    await cancelling.run(async () => {
+      try {
+        await call(hpc().jobsCancel(jobId));
+      } finally {
+        setConfirmCancel(false);
+      }
       await detail.reload();
-    } catch (e) {
-      setActionProblem(problemOf(e));
-      setConfirmCancel(false);
-    } finally {
-      setCancelling(false);
-    }
+    });
   }
 
+  const back = (
+    <button type="button" className="link-button back" onClick={() => go({ screen: 'jobs' })}>
+      ← All jobs
+    </button>
+  );
+  const title = (
+    <>
+      Job {jobId}
+      {d && <span className="job-name"> · {d.job.name}</span>}
+    </>
+  );
+  const actions = (
+    <div className="actions">
+      {d && <StateBadge state={d.job.state} />}
+      {d && !d.job.final && (
+        <button type="button" className="danger" onClick={() => setConfirmCancel(true)}>
+          Cancel job…
+        </button>
+      )}
+    </div>
+  );
+
   return (
-    <section className="panel" aria-labelledby={headingId}>
-      <div className="panel-header">
-        <div>
-          <button type="button" className="link-button back" onClick={() => go({ screen: 'jobs' })}>
-            ← All jobs
-          </button>
-          <h2 id={headingId} tabIndex={-1}>
-            Job {jobId}
-            {d && <span className="job-name"> · {d.job.name}</span>}
-          </h2>
-        </div>
-        <div className="actions">
-          {d && <StateBadge state={d.job.state} />}
-          {d && !d.job.final && (
-            <button type="button" className="danger" onClick={() => setConfirmCancel(true)}>
-              Cancel job…
-            </button>
-          )}
-        </div>
-      </div>
+    <Panel title={title} before={back} actions={actions}>
       {detail.problem && <ProblemText problem={detail.problem} />}
-      {actionProblem && <ProblemText problem={actionProblem} />}
+      {cancelling.problem && <ProblemText problem={cancelling.problem} />}
       {d && (
         <>
           <Facts d={d} />
@@ -84,8 +82,8 @@ export function JobDetail({ jobId, go }: { jobId: string; go: Go }) {
             {d.job.name} ({d.job.state}) stops now. Its output so far stays on the cluster; this cannot be undone.
           </p>
           <div className="actions dialog-actions">
-            <button type="button" className="danger" disabled={cancelling} onClick={() => void cancel()}>
-              {cancelling ? 'Cancelling…' : 'Cancel the job'}
+            <button type="button" className="danger" disabled={cancelling.busy} onClick={() => void cancel()}>
+              {cancelling.busy ? 'Cancelling…' : 'Cancel the job'}
             </button>
             <button type="button" className="secondary" onClick={() => setConfirmCancel(false)}>
               Keep it running
@@ -93,7 +91,7 @@ export function JobDetail({ jobId, go }: { jobId: string; go: Go }) {
           </div>
         </Dialog>
       )}
-    </section>
+    </Panel>
   );
 }
 
@@ -126,27 +124,14 @@ function Facts({ d }: { d: JobDetailView }) {
  * only an https slack.com one). Without a report there is no thread yet: the reason says when one comes.
  */
 function SlackThread({ d }: { d: JobDetailView }) {
-  const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<Problem | null>(null);
+  const opening = useAction();
   const reasonId = useId();
-
-  async function open(): Promise<void> {
-    setBusy(true);
-    setProblem(null);
-    try {
-      await call(hpc().jobsOpenSlackThread(d.job.jobId));
-    } catch (e) {
-      setProblem(problemOf(e));
-    } finally {
-      setBusy(false);
-    }
-  }
 
   return (
     <div className="slack-thread">
       {d.slackThread ? (
-        <button type="button" className="secondary small" disabled={busy} onClick={() => void open()}>
-          {busy ? 'Opening…' : 'Open the Slack thread'}
+        <button type="button" className="secondary small" disabled={opening.busy} onClick={() => void opening.run(() => call(hpc().jobsOpenSlackThread(d.job.jobId)))}>
+          {opening.busy ? 'Opening…' : 'Open the Slack thread'}
         </button>
       ) : (
         <>
@@ -159,7 +144,7 @@ function SlackThread({ d }: { d: JobDetailView }) {
           </span>
         </>
       )}
-      {problem && <ProblemText problem={problem} />}
+      {opening.problem && <ProblemText problem={opening.problem} />}
     </div>
   );
 }
@@ -191,57 +176,42 @@ function ResubmitForm({ d, go }: { d: JobDetailView; go: Go }) {
     partition: d.job.partition ?? '',
   };
   const [v, setV] = useState(initial);
-  const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<Problem | null>(null);
-  const ids = { mem: useId(), time: useId(), partition: useId(), heading: useId() };
+  const resubmitting = useAction();
+  const headingId = useId();
 
   async function resubmit(): Promise<void> {
-    setBusy(true);
-    setProblem(null);
     const changes: { mem?: string; time?: string; partition?: string } = {};
     for (const k of ['mem', 'time', 'partition'] as const) if (v[k].trim() && v[k].trim() !== initial[k]) changes[k] = v[k].trim();
-    try {
+    await resubmitting.run(async () => {
       const r = await call(hpc().jobsResubmit(d.job.jobId, changes));
       go({ screen: 'jobs', jobId: r.jobId });
-    } catch (e) {
-      setProblem(problemOf(e));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
+  const fields = [
+    { key: 'mem', label: 'Memory', placeholder: '8G' },
+    { key: 'time', label: 'Time limit', placeholder: '04:00:00' },
+    { key: 'partition', label: 'Partition', placeholder: undefined },
+  ] as const;
+
   return (
-    <section className="subsection" aria-labelledby={ids.heading}>
-      <h3 id={ids.heading}>Resubmit</h3>
-      <form
-        className="form"
-        noValidate
-        onSubmit={(e) => {
-          e.preventDefault();
-          void resubmit();
-        }}
-      >
+    <section className="subsection" aria-labelledby={headingId}>
+      <h3 id={headingId}>Resubmit</h3>
+      <Form onSubmit={() => void resubmit()}>
         <div className="field-row">
-          <div className="field">
-            <label htmlFor={ids.mem}>Memory</label>
-            <input id={ids.mem} value={v.mem} placeholder="8G" spellCheck={false} onChange={(e) => setV({ ...v, mem: e.target.value })} />
-          </div>
-          <div className="field">
-            <label htmlFor={ids.time}>Time limit</label>
-            <input id={ids.time} value={v.time} placeholder="04:00:00" spellCheck={false} onChange={(e) => setV({ ...v, time: e.target.value })} />
-          </div>
-          <div className="field">
-            <label htmlFor={ids.partition}>Partition</label>
-            <input id={ids.partition} value={v.partition} spellCheck={false} onChange={(e) => setV({ ...v, partition: e.target.value })} />
-          </div>
+          {fields.map((f) => (
+            <Field key={f.key} label={f.label}>
+              {(control) => <input {...control} value={v[f.key]} placeholder={f.placeholder} spellCheck={false} onChange={(e) => setV({ ...v, [f.key]: e.target.value })} />}
+            </Field>
+          ))}
           <div className="field field-button">
-            <button type="submit" disabled={busy}>
-              {busy ? 'Resubmitting…' : 'Resubmit'}
-            </button>
+            <SubmitButton busy={resubmitting.busy} busyLabel="Resubmitting…">
+              Resubmit
+            </SubmitButton>
           </div>
         </div>
-      </form>
-      {problem && <ProblemText problem={problem} />}
+      </Form>
+      {resubmitting.problem && <ProblemText problem={resubmitting.problem} />}
     </section>
   );
 }

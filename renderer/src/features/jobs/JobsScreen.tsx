@@ -2,16 +2,14 @@ import { useId, useMemo, useState } from 'react';
 import type { JobSummaryView } from '../../../../preload/contract';
 import type { Go } from '../../App';
 import { call, hpc } from '../../api';
-import { ProblemText } from '../../components/ProblemText';
+import { Loadable } from '../../components/Loadable';
+import { Panel } from '../../components/Panel';
 import { formatElapsed, formatMetric, stateGroup } from '../../lib/format';
 import type { StateGroup } from '../../lib/format';
-import { problemOf, usePolled } from '../../lib/hooks';
-import type { Problem } from '../../lib/hooks';
+import { useAction } from '../../lib/hooks';
+import { anyJob, useLive } from '../../lib/live';
 import { JobDetail } from './JobDetail';
 import { SubmitDialog } from './SubmitDialog';
-
-/** How often the list is read from the local store (no cluster call: the job service keeps it current). */
-const LIST_EVERY_MS = 2000;
 
 type Filter = 'all' | StateGroup;
 
@@ -29,13 +27,12 @@ export function JobsScreen({ jobId, go }: { jobId: string | null; go: Go }) {
 }
 
 function JobList({ go }: { go: Go }) {
-  const jobs = usePolled(() => call(hpc().jobsList()), LIST_EVERY_MS);
+  // Read from the local store (no cluster call) whenever a job changes: the job service keeps it current.
+  const jobs = useLive(() => call(hpc().jobsList()), anyJob);
   const [filter, setFilter] = useState<Filter>('all');
   const [text, setText] = useState('');
   const [submitting, setSubmitting] = useState(false);
-  const [refreshing, setRefreshing] = useState(false);
-  const [problem, setProblem] = useState<Problem | null>(null);
-  const headingId = useId();
+  const refresh = useAction();
   const ids = { filter: useId(), text: useId() };
 
   const shown = useMemo(() => {
@@ -47,37 +44,29 @@ function JobList({ go }: { go: Go }) {
     );
   }, [jobs.value, filter, text]);
 
-  async function refresh(): Promise<void> {
-    setRefreshing(true);
-    setProblem(null);
-    try {
-      await call(hpc().jobsRefresh());
-      await jobs.reload();
-    } catch (e) {
-      setProblem(problemOf(e));
-    } finally {
-      setRefreshing(false);
-    }
-  }
+  const actions = (
+    <div className="actions">
+      <button
+        type="button"
+        className="secondary"
+        onClick={() =>
+          void refresh.run(async () => {
+            await call(hpc().jobsRefresh());
+            await jobs.reload();
+          })
+        }
+        disabled={refresh.busy}
+      >
+        {refresh.busy ? 'Checking…' : 'Check the cluster now'}
+      </button>
+      <button type="button" onClick={() => setSubmitting(true)}>
+        Submit a job…
+      </button>
+    </div>
+  );
 
   return (
-    <section className="panel" aria-labelledby={headingId}>
-      <div className="panel-header">
-        <div>
-          <h2 id={headingId} tabIndex={-1}>
-            Jobs
-          </h2>
-          <p className="muted">Your SLURM jobs, kept current by the events file and one squeue + sacct per poll.</p>
-        </div>
-        <div className="actions">
-          <button type="button" className="secondary" onClick={() => void refresh()} disabled={refreshing}>
-            {refreshing ? 'Checking…' : 'Check the cluster now'}
-          </button>
-          <button type="button" onClick={() => setSubmitting(true)}>
-            Submit a job…
-          </button>
-        </div>
-      </div>
+    <Panel title="Jobs" intro="Your SLURM jobs, kept current by the events file and one squeue + sacct per poll." actions={actions}>
       <div className="toolbar" role="search" aria-label="Filter jobs">
         <label htmlFor={ids.filter} className="visually-hidden">
           State
@@ -97,28 +86,9 @@ function JobList({ go }: { go: Go }) {
           {jobs.value ? `${shown.length} of ${jobs.value.length}` : ''}
         </span>
       </div>
-      {(problem ?? jobs.problem) && <ProblemText problem={(problem ?? jobs.problem) as Problem} />}
-      {jobs.value && jobs.value.length === 0 && <p className="empty">No jobs yet. Submit one, or run one from Slack or `hpc-relay submit`.</p>}
-      {shown.length > 0 && (
-        <table className="jobs" aria-label="Jobs">
-          <thead>
-            <tr>
-              <th scope="col">Job</th>
-              <th scope="col">Name</th>
-              <th scope="col">State</th>
-              <th scope="col">Elapsed</th>
-              <th scope="col">Partition</th>
-              <th scope="col">Key metric</th>
-              <th scope="col">Node / reason</th>
-            </tr>
-          </thead>
-          <tbody>
-            {shown.map((j) => (
-              <JobRow key={j.jobId} job={j} open={() => go({ screen: 'jobs', jobId: j.jobId })} />
-            ))}
-          </tbody>
-        </table>
-      )}
+      <Loadable loaded={jobs} problem={refresh.problem} empty="No jobs yet. Submit one, or run one from Slack or `hpc-relay submit`." isEmpty={(all) => all.length === 0}>
+        {() => shown.length > 0 && <JobTable jobs={shown} go={go} />}
+      </Loadable>
       {submitting && (
         <SubmitDialog
           onClose={() => setSubmitting(false)}
@@ -129,7 +99,30 @@ function JobList({ go }: { go: Go }) {
           }}
         />
       )}
-    </section>
+    </Panel>
+  );
+}
+
+function JobTable({ jobs, go }: { jobs: JobSummaryView[]; go: Go }) {
+  return (
+    <table className="jobs" aria-label="Jobs">
+      <thead>
+        <tr>
+          <th scope="col">Job</th>
+          <th scope="col">Name</th>
+          <th scope="col">State</th>
+          <th scope="col">Elapsed</th>
+          <th scope="col">Partition</th>
+          <th scope="col">Key metric</th>
+          <th scope="col">Node / reason</th>
+        </tr>
+      </thead>
+      <tbody>
+        {jobs.map((j) => (
+          <JobRow key={j.jobId} job={j} open={() => go({ screen: 'jobs', jobId: j.jobId })} />
+        ))}
+      </tbody>
+    </table>
   );
 }
 

@@ -2,6 +2,8 @@ import { useId, useMemo, useRef, useState } from 'react';
 import type { ParamProblem, ParamSpecView, TemplateView } from '../../../../preload/contract';
 import { call, hpc } from '../../api';
 import { Dialog } from '../../components/Dialog';
+import { Field, Form } from '../../components/Field';
+import type { ControlProps } from '../../components/Field';
 import { ProblemText } from '../../components/ProblemText';
 import { problemOf, usePolled } from '../../lib/hooks';
 import type { Problem } from '../../lib/hooks';
@@ -27,7 +29,7 @@ export function SubmitDialog({ onClose, onSubmitted }: { onClose: () => void; on
   const [failure, setFailure] = useState<Problem | null>(null);
   const [busy, setBusy] = useState(false);
   const formRef = useRef<HTMLFormElement>(null);
-  const ids = { template: useId(), partitions: useId(), about: useId() };
+  const ids = { partitions: useId() };
 
   const list = templates.value ?? [];
   const template = list.find((t) => t.id === templateId) ?? list.find((t) => t.id === 'cnn_train') ?? list[0] ?? null;
@@ -89,40 +91,29 @@ export function SubmitDialog({ onClose, onSubmitted }: { onClose: () => void; on
     <Dialog title="Submit a job" onClose={onClose} wide>
       {templates.problem && <ProblemText problem={templates.problem} />}
       {template && (
-        <form
-          ref={formRef}
-          className="form"
-          noValidate
-          onSubmit={(e) => {
-            e.preventDefault();
-            void submit();
-          }}
-        >
-          <div className="field">
-            <label htmlFor={ids.template}>Template</label>
-            <select
-              id={ids.template}
-              value={template.id}
-              aria-describedby={ids.about}
-              onChange={(e) => {
-                // A different template starts from its own defaults.
-                setTemplateId(e.target.value);
-                setValues(null);
-                setProblems([]);
-                setTouched(new Set());
-                setTried(false);
-              }}
-            >
-              {list.map((t) => (
-                <option key={t.id} value={t.id}>
-                  {t.title} ({t.id})
-                </option>
-              ))}
-            </select>
-            <p id={ids.about} className="hint">
-              {template.description}
-            </p>
-          </div>
+        <Form formRef={formRef} onSubmit={() => void submit()}>
+          <Field label="Template" help={template.description}>
+            {(control) => (
+              <select
+                {...control}
+                value={template.id}
+                onChange={(e) => {
+                  // A different template starts from its own defaults.
+                  setTemplateId(e.target.value);
+                  setValues(null);
+                  setProblems([]);
+                  setTouched(new Set());
+                  setTried(false);
+                }}
+              >
+                {list.map((t) => (
+                  <option key={t.id} value={t.id}>
+                    {t.title} ({t.id})
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
           <div className="param-grid">{basic.map(field)}</div>
           {advanced.length > 0 && (
             <details className="advanced">
@@ -151,7 +142,7 @@ export function SubmitDialog({ onClose, onSubmitted }: { onClose: () => void; on
               Cancel
             </button>
           </div>
-        </form>
+        </Form>
       )}
     </Dialog>
   );
@@ -165,14 +156,24 @@ function ParamField(props: {
   onChange: (v: string | boolean) => void;
   onBlur: () => void;
 }) {
-  const { spec, value, errors, onChange, onBlur } = props;
-  const id = useId();
-  const helpId = useId();
-  const errId = useId();
-  const invalid = errors.length > 0;
-  const described = invalid ? `${helpId} ${errId}` : helpId;
+  const { spec, errors } = props;
   const label = `${spec.name}${spec.required ? ' (required)' : ''}`;
-  const common = { id, 'data-param': spec.name, 'aria-describedby': described, 'aria-invalid': invalid ? true : undefined, onBlur } as const;
+  const help = (
+    <>
+      {spec.help} <span className="expects">Expects {spec.expected}.</span>
+    </>
+  );
+  return (
+    <Field label={label} help={help} error={errors.join(' ')} className={spec.type === 'bool' ? 'field check-field' : 'field'}>
+      {(control) => <ParamInput {...props} control={control} />}
+    </Field>
+  );
+}
+
+/** The input a parameter's type makes: a checkbox, a list of choices, or text (numbers typed as text, checked by the core). */
+function ParamInput(props: { spec: ParamSpecView; value: string | boolean; partitionsList: string | undefined; control: ControlProps; onChange: (v: string | boolean) => void; onBlur: () => void }) {
+  const { spec, value, control, onChange, onBlur } = props;
+  const common = { ...control, 'data-param': spec.name, onBlur } as const;
 
   let input;
   if (spec.type === 'bool') {
@@ -205,18 +206,5 @@ function ParamField(props: {
     );
   }
 
-  return (
-    <div className={spec.type === 'bool' ? 'field check-field' : 'field'}>
-      <label htmlFor={id}>{label}</label>
-      {input}
-      <p id={helpId} className="hint">
-        {spec.help} <span className="expects">Expects {spec.expected}.</span>
-      </p>
-      {invalid && (
-        <p id={errId} className="field-error">
-          {errors.join(' ')}
-        </p>
-      )}
-    </div>
-  );
+  return input;
 }

@@ -2,10 +2,12 @@ import { useId, useState } from 'react';
 import type { MonitorKind, MonitorView } from '../../../../preload/contract';
 import { call, hpc } from '../../api';
 import { Dialog } from '../../components/Dialog';
+import { Field, Form, SubmitButton } from '../../components/Field';
+import { Loadable } from '../../components/Loadable';
+import { Panel } from '../../components/Panel';
 import { ProblemText } from '../../components/ProblemText';
 import { formatTime, relativeTime } from '../../lib/format';
-import { problemOf, usePolled } from '../../lib/hooks';
-import type { Problem } from '../../lib/hooks';
+import { useAction, usePolled } from '../../lib/hooks';
 
 const KINDS: { id: MonitorKind; label: string; help: string }[] = [
   { id: 'digest', label: 'Digest', help: 'a summary of your jobs (costs nothing)' },
@@ -16,88 +18,76 @@ const KINDS: { id: MonitorKind; label: string; help: string }[] = [
 /** Cron monitors: their next run and last outcome; create, pause, resume, remove. */
 export function MonitorsScreen({ highlight }: { highlight: string | null }) {
   const monitors = usePolled(() => call(hpc().monitorsList()), 10_000);
-  const [problem, setProblem] = useState<Problem | null>(null);
+  const action = useAction();
   const [removing, setRemoving] = useState<MonitorView | null>(null);
-  const headingId = useId();
 
-  async function act(what: () => Promise<unknown>): Promise<void> {
-    setProblem(null);
-    try {
+  /** Pause, resume, remove: then the list again. */
+  const act = (what: () => Promise<unknown>): Promise<boolean> =>
+    action.run(async () => {
       await what();
       await monitors.reload();
-    } catch (e) {
-      setProblem(problemOf(e));
-    }
-  }
+    });
 
   return (
-    <section className="panel" aria-labelledby={headingId}>
-      <div className="panel-header">
-        <div>
-          <h2 id={headingId} tabIndex={-1}>
-            Monitors
-          </h2>
-          <p className="muted">Scheduled reports. A run missed while the laptop slept runs once on wake; older misses are recorded, never replayed in a burst.</p>
-        </div>
-      </div>
-      {(problem ?? monitors.problem) && <ProblemText problem={(problem ?? monitors.problem) as Problem} />}
-      {monitors.value && monitors.value.length === 0 && <p className="empty">No monitors yet.</p>}
-      {monitors.value && monitors.value.length > 0 && (
-        <table className="monitors" aria-label="Monitors">
-          <thead>
-            <tr>
-              <th scope="col">Monitor</th>
-              <th scope="col">Schedule</th>
-              <th scope="col">Goes to</th>
-              <th scope="col">Next run</th>
-              <th scope="col">Last outcome</th>
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {monitors.value.map((m) => (
-              <tr key={m.id} data-monitor-id={m.id} className={m.id === highlight ? 'highlight' : undefined}>
-                <td>
-                  <span className="name">{m.name}</span>
-                  <span className="muted"> · #{m.id} · {m.kind}</span>
-                  {m.costPerRun && <div className="muted">{m.costPerRun}</div>}
-                </td>
-                <td>
-                  {m.description}
-                  <div className="muted">{m.timezone}</div>
-                </td>
-                <td>{m.targetDescription}</td>
-                <td>
-                  {m.status === 'paused' ? <span className="badge state-cancelled">paused</span> : m.status === 'finished' ? 'finished' : m.nextRunAt ? `${formatTime(m.nextRunAt)} (${relativeTime(m.nextRunAt)})` : '—'}
-                </td>
-                <td className={m.lastOutcome?.startsWith('failed') ? 'outcome bad' : 'outcome'}>
-                  {m.lastOutcome ?? 'not run yet'}
-                  {m.lastRunAt && <div className="muted">{formatTime(m.lastRunAt)}</div>}
-                </td>
-                <td>
-                  <div className="row-actions">
-                    {m.status === 'active' && (
-                      <button type="button" className="secondary small" aria-label={`Pause ${m.name}`} onClick={() => void act(() => call(hpc().monitorsPause(m.id)))}>
-                        Pause
-                      </button>
-                    )}
-                    {m.status === 'paused' && (
-                      <button type="button" className="secondary small" aria-label={`Resume ${m.name}`} onClick={() => void act(() => call(hpc().monitorsResume(m.id)))}>
-                        Resume
-                      </button>
-                    )}
-                    <button type="button" className="secondary small" aria-label={`Remove ${m.name}`} onClick={() => setRemoving(m)}>
-                      Remove
-                    </button>
-                  </div>
-                </td>
+    <Panel title="Monitors" intro="Scheduled reports. A run missed while the laptop slept runs once on wake; older misses are recorded, never replayed in a burst.">
+      <Loadable loaded={monitors} problem={action.problem} empty="No monitors yet." isEmpty={(list) => list.length === 0}>
+        {(list) => (
+          <table className="monitors" aria-label="Monitors">
+            <thead>
+              <tr>
+                <th scope="col">Monitor</th>
+                <th scope="col">Schedule</th>
+                <th scope="col">Goes to</th>
+                <th scope="col">Next run</th>
+                <th scope="col">Last outcome</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
               </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+            </thead>
+            <tbody>
+              {list.map((m) => (
+                <tr key={m.id} data-monitor-id={m.id} className={m.id === highlight ? 'highlight' : undefined}>
+                  <td>
+                    <span className="name">{m.name}</span>
+                    <span className="muted"> · #{m.id} · {m.kind}</span>
+                    {m.costPerRun && <div className="muted">{m.costPerRun}</div>}
+                  </td>
+                  <td>
+                    {m.description}
+                    <div className="muted">{m.timezone}</div>
+                  </td>
+                  <td>{m.targetDescription}</td>
+                  <td>
+                    {m.status === 'paused' ? <span className="badge state-cancelled">paused</span> : m.status === 'finished' ? 'finished' : m.nextRunAt ? `${formatTime(m.nextRunAt)} (${relativeTime(m.nextRunAt)})` : '—'}
+                  </td>
+                  <td className={m.lastOutcome?.startsWith('failed') ? 'outcome bad' : 'outcome'}>
+                    {m.lastOutcome ?? 'not run yet'}
+                    {m.lastRunAt && <div className="muted">{formatTime(m.lastRunAt)}</div>}
+                  </td>
+                  <td>
+                    <div className="row-actions">
+                      {m.status === 'active' && (
+                        <button type="button" className="secondary small" aria-label={`Pause ${m.name}`} onClick={() => void act(() => call(hpc().monitorsPause(m.id)))}>
+                          Pause
+                        </button>
+                      )}
+                      {m.status === 'paused' && (
+                        <button type="button" className="secondary small" aria-label={`Resume ${m.name}`} onClick={() => void act(() => call(hpc().monitorsResume(m.id)))}>
+                          Resume
+                        </button>
+                      )}
+                      <button type="button" className="secondary small" aria-label={`Remove ${m.name}`} onClick={() => setRemoving(m)}>
+                        Remove
+                      </button>
+                    </div>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Loadable>
       <CreateMonitor onCreated={() => void monitors.reload()} />
       {removing && (
         <Dialog title={`Remove “${removing.name}”?`} onClose={() => setRemoving(null)}>
@@ -120,20 +110,18 @@ export function MonitorsScreen({ highlight }: { highlight: string | null }) {
           </div>
         </Dialog>
       )}
-    </section>
+    </Panel>
   );
 }
 
 function CreateMonitor({ onCreated }: { onCreated: () => void }) {
   const [v, setV] = useState({ schedule: '', kind: 'digest' as MonitorKind, to: 'slack', name: '', prompt: '' });
-  const [problem, setProblem] = useState<Problem | null>(null);
-  const [busy, setBusy] = useState(false);
-  const ids = { heading: useId(), schedule: useId(), scheduleHelp: useId(), kind: useId(), to: useId(), toHelp: useId(), name: useId(), prompt: useId(), err: useId() };
+  const creating = useAction();
+  const ids = { heading: useId(), err: useId() };
+  const problem = creating.problem;
 
   async function create(): Promise<void> {
-    setBusy(true);
-    setProblem(null);
-    try {
+    await creating.run(async () => {
       await call(
         hpc().monitorsCreate({
           schedule: v.schedule,
@@ -145,74 +133,43 @@ function CreateMonitor({ onCreated }: { onCreated: () => void }) {
       );
       setV({ ...v, schedule: '', name: '', prompt: '' });
       onCreated();
-    } catch (e) {
-      setProblem(problemOf(e));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (
     <section className="subsection" aria-labelledby={ids.heading}>
       <h3 id={ids.heading}>New monitor</h3>
-      <form
-        className="form"
-        noValidate
-        onSubmit={(e) => {
-          e.preventDefault();
-          void create();
-        }}
-      >
+      <Form onSubmit={() => void create()}>
         <div className="field-row">
-          <div className="field">
-            <label htmlFor={ids.schedule}>Schedule</label>
-            <input
-              id={ids.schedule}
-              value={v.schedule}
-              placeholder="every 30m"
-              spellCheck={false}
-              aria-describedby={problem ? `${ids.scheduleHelp} ${ids.err}` : ids.scheduleHelp}
-              aria-invalid={problem ? true : undefined}
-              onChange={(e) => setV({ ...v, schedule: e.target.value })}
-            />
-            <p id={ids.scheduleHelp} className="hint">
-              every 5m, hourly, daily at 9am, weekdays at 18:00, or a cron expression.
-            </p>
-          </div>
-          <div className="field">
-            <label htmlFor={ids.kind}>Kind</label>
-            <select id={ids.kind} value={v.kind} onChange={(e) => setV({ ...v, kind: e.target.value as MonitorKind })}>
-              {KINDS.map((k) => (
-                <option key={k.id} value={k.id}>
-                  {k.label}: {k.help}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div className="field">
-            <label htmlFor={ids.to}>Goes to</label>
-            <input id={ids.to} value={v.to} spellCheck={false} aria-describedby={ids.toHelp} onChange={(e) => setV({ ...v, to: e.target.value })} />
-            <p id={ids.toHelp} className="hint">
-              slack (home channel), dm:U012ABCDEF, tray, or file:PATH.
-            </p>
-          </div>
-          <div className="field">
-            <label htmlFor={ids.name}>Name (optional)</label>
-            <input id={ids.name} value={v.name} onChange={(e) => setV({ ...v, name: e.target.value })} />
-          </div>
+          {/* The core's sentence about a schedule it cannot read shows under the form; the field points to it. */}
+          <Field label="Schedule" help="every 5m, hourly, daily at 9am, weekdays at 18:00, or a cron expression." describedBy={problem ? ids.err : undefined} invalid={problem !== null}>
+            {(control) => <input {...control} value={v.schedule} placeholder="every 30m" spellCheck={false} onChange={(e) => setV({ ...v, schedule: e.target.value })} />}
+          </Field>
+          <Field label="Kind">
+            {(control) => (
+              <select {...control} value={v.kind} onChange={(e) => setV({ ...v, kind: e.target.value as MonitorKind })}>
+                {KINDS.map((k) => (
+                  <option key={k.id} value={k.id}>
+                    {k.label}: {k.help}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+          <Field label="Goes to" help="slack (home channel), dm:U012ABCDEF, tray, or file:PATH.">
+            {(control) => <input {...control} value={v.to} spellCheck={false} onChange={(e) => setV({ ...v, to: e.target.value })} />}
+          </Field>
+          <Field label="Name (optional)">{(control) => <input {...control} value={v.name} onChange={(e) => setV({ ...v, name: e.target.value })} />}</Field>
         </div>
         {v.kind === 'prompt' && (
-          <div className="field">
-            <label htmlFor={ids.prompt}>Prompt</label>
-            <textarea id={ids.prompt} rows={3} value={v.prompt} onChange={(e) => setV({ ...v, prompt: e.target.value })} />
-          </div>
+          <Field label="Prompt">{(control) => <textarea {...control} rows={3} value={v.prompt} onChange={(e) => setV({ ...v, prompt: e.target.value })} />}</Field>
         )}
         <div className="actions">
-          <button type="submit" disabled={busy}>
-            {busy ? 'Creating…' : 'Create monitor'}
-          </button>
+          <SubmitButton busy={creating.busy} busyLabel="Creating…">
+            Create monitor
+          </SubmitButton>
         </div>
-      </form>
+      </Form>
       {problem && <ProblemText problem={problem} id={ids.err} />}
     </section>
   );

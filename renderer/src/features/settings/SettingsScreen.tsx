@@ -1,40 +1,36 @@
 import { useId, useState } from 'react';
 import type { SecretStatusView, SettingEntry } from '../../../../preload/contract';
 import { call, hpc } from '../../api';
+import { Form, useControl } from '../../components/Field';
+import { Loadable } from '../../components/Loadable';
+import { Panel } from '../../components/Panel';
 import { ProblemText } from '../../components/ProblemText';
-import { problemOf, usePolled } from '../../lib/hooks';
-import type { Problem } from '../../lib/hooks';
+import { useAction, usePolled } from '../../lib/hooks';
 
 /** Every setting (validated by the core as it is saved) and where each secret comes from. */
 export function SettingsScreen() {
   const settings = usePolled(() => call(hpc().settingsGet()), null);
   const secrets = usePolled(() => call(hpc().secretsStatus()), null);
-  const headingId = useId();
   return (
-    <section className="panel" aria-labelledby={headingId}>
-      <div className="panel-header">
-        <div>
-          <h2 id={headingId} tabIndex={-1}>
-            Settings
-          </h2>
-          <p className="muted">{settings.value ? `Stored in ${settings.value.path}; the CLI reads the same file.` : ' '}</p>
-        </div>
-      </div>
-      {settings.problem && <ProblemText problem={settings.problem} />}
-      {settings.value && settings.value.problems.length > 0 && (
-        <div className="problem" role="alert">
-          {settings.value.problems.map((p) => (
-            <p key={p.key}>{p.message}</p>
-          ))}
-        </div>
-      )}
-      {settings.value && (
-        <ul className="settings" aria-label="Settings">
-          {settings.value.entries.map((e) => (
-            <SettingRow key={e.key} entry={e} onSaved={() => void settings.reload()} />
-          ))}
-        </ul>
-      )}
+    <Panel title="Settings" intro={settings.value ? `Stored in ${settings.value.path}; the CLI reads the same file.` : ' '}>
+      <Loadable loaded={settings}>
+        {(view) => (
+          <>
+            {view.problems.length > 0 && (
+              <div className="problem" role="alert">
+                {view.problems.map((p) => (
+                  <p key={p.key}>{p.message}</p>
+                ))}
+              </div>
+            )}
+            <ul className="settings" aria-label="Settings">
+              {view.entries.map((e) => (
+                <SettingRow key={e.key} entry={e} onSaved={() => void settings.reload()} />
+              ))}
+            </ul>
+          </>
+        )}
+      </Loadable>
       <section className="subsection" aria-label="Secrets">
         <h3>Secrets</h3>
         {secrets.problem && <ProblemText problem={secrets.problem} />}
@@ -44,7 +40,7 @@ export function SettingsScreen() {
           ))}
         </ul>
       </section>
-    </section>
+    </Panel>
   );
 }
 
@@ -55,35 +51,22 @@ function display(v: SettingEntry['value']): string {
 
 function SettingRow({ entry, onSaved }: { entry: SettingEntry; onSaved: () => void }) {
   const [text, setText] = useState<string | null>(null);
-  const [problem, setProblem] = useState<Problem | null>(null);
-  const id = useId();
-  const helpId = useId();
-  const errId = useId();
+  const action = useAction();
+  const problem = action.problem;
+  const { id, helpId, errorId, control } = useControl({ help: true, error: problem !== null });
   const isBool = typeof entry.value === 'boolean' || entry.expected === 'true or false';
   // Numbers and lists are typed as JSON (["U012ABCDEF"], 60); everything else is text as typed.
   const typedAsJson = typeof entry.value === 'number' || Array.isArray(entry.value) || /number|JSON list/.test(entry.expected);
 
-  async function save(value: unknown): Promise<void> {
-    setProblem(null);
-    try {
-      await call(hpc().settingsSet(entry.key, value as SettingEntry['value']));
+  /** Saves or resets the setting; the row shows the new value, or the core's sentence about it. */
+  async function change(what: () => Promise<unknown>): Promise<void> {
+    if (await action.run(what)) {
       setText(null);
       onSaved();
-    } catch (e) {
-      setProblem(problemOf(e));
     }
   }
-
-  async function reset(): Promise<void> {
-    setProblem(null);
-    try {
-      await call(hpc().settingsUnset(entry.key));
-      setText(null);
-      onSaved();
-    } catch (e) {
-      setProblem(problemOf(e));
-    }
-  }
+  const save = (value: unknown) => change(() => call(hpc().settingsSet(entry.key, value as SettingEntry['value'])));
+  const reset = () => change(() => call(hpc().settingsUnset(entry.key)));
 
   /** Lists and numbers are typed as JSON; anything that is not JSON is taken as text. */
   function parse(t: string): unknown {
@@ -106,27 +89,19 @@ function SettingRow({ entry, onSaved }: { entry: SettingEntry; onSaved: () => vo
       </div>
       <div className="setting-edit">
         {isBool ? (
-          <input id={id} type="checkbox" aria-describedby={helpId} checked={entry.value === true} onChange={(e) => void save(e.target.checked)} />
+          <input {...control} type="checkbox" checked={entry.value === true} onChange={(e) => void save(e.target.checked)} />
         ) : (
-          <form
-            noValidate
-            onSubmit={(e) => {
-              e.preventDefault();
+          <Form
+            className=""
+            onSubmit={() => {
               if (text !== null) void save(typedAsJson ? parse(text) : text);
             }}
           >
-            <input
-              id={id}
-              value={text ?? display(entry.value)}
-              spellCheck={false}
-              aria-describedby={problem ? `${helpId} ${errId}` : helpId}
-              aria-invalid={problem ? true : undefined}
-              onChange={(e) => setText(e.target.value)}
-            />
+            <input {...control} value={text ?? display(entry.value)} spellCheck={false} onChange={(e) => setText(e.target.value)} />
             <button type="submit" className="secondary small" disabled={text === null}>
               Save
             </button>
-          </form>
+          </Form>
         )}
         {entry.isSet && (
           <button type="button" className="secondary small" onClick={() => void reset()} aria-label={`Reset ${entry.key} to its default`}>
@@ -134,7 +109,7 @@ function SettingRow({ entry, onSaved }: { entry: SettingEntry; onSaved: () => vo
           </button>
         )}
       </div>
-      {problem && <ProblemText problem={problem} id={errId} />}
+      {problem && <ProblemText problem={problem} id={errorId} />}
     </li>
   );
 }
@@ -148,17 +123,14 @@ const SOURCE_TEXT: Record<SecretStatusView['source'], string> = {
 
 function SecretRow({ secret, onChanged }: { secret: SecretStatusView; onChanged: () => void }) {
   const [value, setValue] = useState('');
-  const [problem, setProblem] = useState<Problem | null>(null);
+  const action = useAction();
   const id = useId();
 
+  /** Stores or deletes the secret; the field empties once the keychain has it. */
   async function run(what: () => Promise<unknown>): Promise<void> {
-    setProblem(null);
-    try {
-      await what();
+    if (await action.run(what)) {
       setValue('');
       onChanged();
-    } catch (e) {
-      setProblem(problemOf(e));
     }
   }
 
@@ -174,10 +146,9 @@ function SecretRow({ secret, onChanged }: { secret: SecretStatusView; onChanged:
         </p>
       </div>
       <div className="setting-edit">
-        <form
-          noValidate
-          onSubmit={(e) => {
-            e.preventDefault();
+        <Form
+          className=""
+          onSubmit={() => {
             if (value) void run(() => call(hpc().secretsSet(secret.name, value)));
           }}
         >
@@ -185,14 +156,14 @@ function SecretRow({ secret, onChanged }: { secret: SecretStatusView; onChanged:
           <button type="submit" className="secondary small" disabled={!value}>
             Save
           </button>
-        </form>
+        </Form>
         {secret.source === 'keychain' && (
           <button type="button" className="secondary small" aria-label={`Delete the ${secret.label}`} onClick={() => void run(() => call(hpc().secretsDelete(secret.name)))}>
             Delete
           </button>
         )}
       </div>
-      {problem && <ProblemText problem={problem} />}
+      {action.problem && <ProblemText problem={action.problem} />}
     </li>
   );
 }

@@ -1,20 +1,25 @@
-import { useEffect, useId, useState } from 'react';
+import { useState } from 'react';
 import type { ClusterCandidate, ConnectionStage, StageResult } from '../../../../preload/contract';
 import { call, hpc } from '../../api';
-import { problemOf, usePolled } from '../../lib/hooks';
+import { problemOf, usePolled, useSettingsOnce } from '../../lib/hooks';
 import type { Problem } from '../../lib/hooks';
+import { Field, Form, SubmitButton } from '../../components/Field';
 import { ProblemText } from '../../components/ProblemText';
 import type { StepProps } from './SetupWizard';
+import { Step, StepActions } from './Step';
 
-const STAGES: { id: ConnectionStage; label: string }[] = [
-  { id: 'dns', label: 'Name lookup (DNS)' },
-  { id: 'tcp', label: 'Network (TCP)' },
-  { id: 'hostkey', label: 'Host key' },
-  { id: 'auth', label: 'Login' },
-  { id: 'slurm', label: 'SLURM partitions' },
-  { id: 'remoteDir', label: 'Remote directory' },
-  { id: 'tools', label: 'Tools on the login node' },
-];
+/** The connection test's stages, in the order they run, with what each is called. */
+const STAGES = (
+  [
+    ['dns', 'Name lookup (DNS)'],
+    ['tcp', 'Network (TCP)'],
+    ['hostkey', 'Host key'],
+    ['auth', 'Login'],
+    ['slurm', 'SLURM partitions'],
+    ['remoteDir', 'Remote directory'],
+    ['tools', 'Tools on the login node'],
+  ] as const satisfies readonly (readonly [ConnectionStage, string])[]
+).map(([id, label]) => ({ id, label }));
 
 type StageState = { kind: 'waiting' } | { kind: 'running' } | { kind: 'done'; result: StageResult };
 
@@ -35,25 +40,14 @@ export function ClusterStep({ next, changed }: StepProps) {
   const [testing, setTesting] = useState(false);
   const [problem, setProblem] = useState<Problem | null>(null);
   const [trusting, setTrusting] = useState(false);
-  const ids = { host: useId(), user: useId(), port: useId(), dir: useId(), dirHelp: useId() };
 
   // What is configured now, to start from.
-  useEffect(() => {
-    let live = true;
-    call(hpc().settingsGet())
-      .then((s) => {
-        if (!live) return;
-        const get = (k: string) => s.entries.find((e) => e.key === k);
-        const host = get('cluster.host')?.value;
-        const dir = get('cluster.remoteDir');
-        if (typeof host === 'string') setConfiguredHost(host);
-        if (dir?.isSet && typeof dir.value === 'string') setRemoteDir(dir.value);
-      })
-      .catch(() => undefined);
-    return () => {
-      live = false;
-    };
-  }, []);
+  useSettingsOnce((get) => {
+    const host = get('cluster.host')?.value;
+    const dir = get('cluster.remoteDir');
+    if (typeof host === 'string') setConfiguredHost(host);
+    if (dir?.isSet && typeof dir.value === 'string') setRemoteDir(dir.value);
+  });
 
   const aliases = hosts.value?.map((h) => h.alias) ?? [];
   const noAliases = hosts.value !== null && aliases.length === 0;
@@ -153,20 +147,10 @@ export function ClusterStep({ next, changed }: StepProps) {
   const allOk = stages !== null && STAGES.every((s) => stages[s.id].kind === 'done' && (stages[s.id] as { result: StageResult }).result.status === 'ok');
 
   return (
-    <div className="step">
-      <h3>Cluster</h3>
-      <p className="muted">The login node HPC Relay keeps one SSH connection to. Your keys and ssh-agent are used as ssh would; a second factor is asked in a small prompt window.</p>
-
+    <Step title="Cluster" intro="The login node HPC Relay keeps one SSH connection to. Your keys and ssh-agent are used as ssh would; a second factor is asked in a small prompt window.">
       <div className="step-columns">
         <div>
-          <form
-            className="form"
-            noValidate
-            onSubmit={(e) => {
-              e.preventDefault();
-              void saveAndTest();
-            }}
-          >
+          <Form onSubmit={() => void saveAndTest()}>
             {hosts.value && hosts.value.length > 0 ? (
               <fieldset>
                 <legend>Host from your SSH config</legend>
@@ -192,36 +176,26 @@ export function ClusterStep({ next, changed }: StepProps) {
             )}
             {isOther && (
               <div className="field-row">
-                <div className="field">
-                  <label htmlFor={ids.host}>Host name</label>
-                  <input id={ids.host} value={hostField} placeholder="login.cluster.example.edu" autoComplete="off" spellCheck={false} onChange={(e) => setTypedHost(e.target.value)} />
-                </div>
-                <div className="field">
-                  <label htmlFor={ids.user}>User (optional)</label>
-                  <input id={ids.user} value={typed.user} autoComplete="off" spellCheck={false} onChange={(e) => setTyped({ ...typed, user: e.target.value })} />
-                </div>
-                <div className="field narrow">
-                  <label htmlFor={ids.port}>Port</label>
-                  <input id={ids.port} value={typed.port} inputMode="numeric" placeholder="22" onChange={(e) => setTyped({ ...typed, port: e.target.value })} />
-                </div>
+                <Field label="Host name">
+                  {(control) => <input {...control} value={hostField} placeholder="login.cluster.example.edu" autoComplete="off" spellCheck={false} onChange={(e) => setTypedHost(e.target.value)} />}
+                </Field>
+                <Field label="User (optional)">
+                  {(control) => <input {...control} value={typed.user} autoComplete="off" spellCheck={false} onChange={(e) => setTyped({ ...typed, user: e.target.value })} />}
+                </Field>
+                <Field label="Port" className="field narrow">
+                  {(control) => <input {...control} value={typed.port} inputMode="numeric" placeholder="22" onChange={(e) => setTyped({ ...typed, port: e.target.value })} />}
+                </Field>
               </div>
             )}
-            <div className="field">
-              <label htmlFor={ids.dir}>Remote working directory (optional)</label>
-              <input id={ids.dir} value={remoteDir} placeholder="/scratch/$USER/hpc-relay, else $HOME/hpc-relay" aria-describedby={ids.dirHelp} spellCheck={false} onChange={(e) => setRemoteDir(e.target.value)} />
-              <p id={ids.dirHelp} className="hint">
-                Job scripts, logs and the events file go here. It must be writable from the login node and visible from compute nodes.
-              </p>
-            </div>
-            <div className="actions">
-              <button type="submit" disabled={testing}>
-                {testing ? 'Testing…' : 'Test and save'}
-              </button>
-              <button type="button" className="secondary" onClick={next}>
-                {allOk ? 'Next: Slack' : 'Skip this step'}
-              </button>
-            </div>
-          </form>
+            <Field label="Remote working directory (optional)" help="Job scripts, logs and the events file go here. It must be writable from the login node and visible from compute nodes.">
+              {(control) => <input {...control} value={remoteDir} placeholder="/scratch/$USER/hpc-relay, else $HOME/hpc-relay" spellCheck={false} onChange={(e) => setRemoteDir(e.target.value)} />}
+            </Field>
+            <StepActions next={next} done={allOk} doneLabel="Next: Slack">
+              <SubmitButton busy={testing} busyLabel="Testing…">
+                Test and save
+              </SubmitButton>
+            </StepActions>
+          </Form>
 
           {problem && <ProblemText problem={problem} />}
         </div>
@@ -241,7 +215,7 @@ export function ClusterStep({ next, changed }: StepProps) {
           )}
         </div>
       </div>
-    </div>
+    </Step>
   );
 }
 

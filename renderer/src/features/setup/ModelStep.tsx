@@ -1,11 +1,13 @@
-import { useEffect, useId, useState } from 'react';
+import { useId, useState } from 'react';
 import type { DoctorCheck } from '../../../../preload/contract';
 import { call, hpc } from '../../api';
 import { CheckList } from '../../components/CheckList';
+import { Field, Form } from '../../components/Field';
 import { ProblemText } from '../../components/ProblemText';
-import { problemOf } from '../../lib/hooks';
+import { problemOf, useSettingsOnce } from '../../lib/hooks';
 import type { Problem } from '../../lib/hooks';
 import type { StepProps } from './SetupWizard';
+import { Step, StepActions } from './Step';
 
 const MODELS = ['claude-sonnet-4-5', 'claude-opus-4-1', 'claude-haiku-4-5'];
 
@@ -21,26 +23,16 @@ export function ModelStep({ next, changed }: StepProps) {
   const [check, setCheck] = useState<DoctorCheck | null>(null);
   const [problem, setProblem] = useState<Problem | null>(null);
   const [busy, setBusy] = useState(false);
-  const ids = { key: useId(), model: useId(), models: useId(), budget: useId(), budgetHelp: useId() };
+  const ids = { models: useId(), budgetHelp: useId() };
 
-  useEffect(() => {
-    let live = true;
-    call(hpc().settingsGet())
-      .then((s) => {
-        if (!live) return;
-        const get = (k: string) => s.entries.find((e) => e.key === k);
-        const m = get('llm.model')?.value;
-        const b = get('llm.monthlyBudgetUsd')?.value;
-        const enabled = get('llm.enabled');
-        if (typeof m === 'string') setModel(m);
-        if (typeof b === 'number') setBudget(String(b));
-        if (enabled?.isSet && enabled.value === false) setMode('commands');
-      })
-      .catch(() => undefined);
-    return () => {
-      live = false;
-    };
-  }, []);
+  useSettingsOnce((get) => {
+    const m = get('llm.model')?.value;
+    const b = get('llm.monthlyBudgetUsd')?.value;
+    const enabled = get('llm.enabled');
+    if (typeof m === 'string') setModel(m);
+    if (typeof b === 'number') setBudget(String(b));
+    if (enabled?.isSet && enabled.value === false) setMode('commands');
+  });
 
   async function save(): Promise<boolean> {
     setProblem(null);
@@ -83,17 +75,8 @@ export function ModelStep({ next, changed }: StepProps) {
   }
 
   return (
-    <div className="step">
-      <h3>Model</h3>
-      <p className="muted">Free-form requests in Slack (“train the CNN for 2 epochs with lr 0.01”) go to a model; every action that changes something asks you first.</p>
-      <form
-        className="form"
-        noValidate
-        onSubmit={(e) => {
-          e.preventDefault();
-          void saveAndCheck();
-        }}
-      >
+    <Step title="Model" intro="Free-form requests in Slack (“train the CNN for 2 epochs with lr 0.01”) go to a model; every action that changes something asks you first.">
+      <Form onSubmit={() => void saveAndCheck()}>
         <fieldset>
           <legend>How should Slack requests be handled?</legend>
           <div className="choices">
@@ -111,41 +94,40 @@ export function ModelStep({ next, changed }: StepProps) {
         </fieldset>
         {mode === 'agent' && (
           <>
-            <div className="field">
-              <label htmlFor={ids.key}>API key (leave empty to keep the stored one)</label>
-              <input id={ids.key} type="password" autoComplete="off" value={apiKey} onChange={(e) => setApiKey(e.target.value)} />
-            </div>
+            <Field label="API key (leave empty to keep the stored one)">
+              {(control) => <input {...control} type="password" autoComplete="off" value={apiKey} onChange={(e) => setApiKey(e.target.value)} />}
+            </Field>
             <div className="field-row">
-              <div className="field">
-                <label htmlFor={ids.model}>Model</label>
-                <input id={ids.model} list={ids.models} value={model} spellCheck={false} onChange={(e) => setModel(e.target.value)} />
-                <datalist id={ids.models}>
-                  {MODELS.map((m) => (
-                    <option key={m} value={m} />
-                  ))}
-                </datalist>
-              </div>
-              <div className="field narrow">
-                <label htmlFor={ids.budget}>Monthly budget (USD)</label>
-                <input id={ids.budget} inputMode="decimal" value={budget} aria-describedby={ids.budgetHelp} onChange={(e) => setBudget(e.target.value)} />
-              </div>
+              <Field label="Model">
+                {(control) => (
+                  <>
+                    <input {...control} list={ids.models} value={model} spellCheck={false} onChange={(e) => setModel(e.target.value)} />
+                    <datalist id={ids.models}>
+                      {MODELS.map((m) => (
+                        <option key={m} value={m} />
+                      ))}
+                    </datalist>
+                  </>
+                )}
+              </Field>
+              {/* Its hint is under the row, where there is room for it. */}
+              <Field label="Monthly budget (USD)" className="field narrow" describedBy={ids.budgetHelp}>
+                {(control) => <input {...control} inputMode="decimal" value={budget} onChange={(e) => setBudget(e.target.value)} />}
+              </Field>
             </div>
             <p id={ids.budgetHelp} className="hint">
               The agent stops with a clear message when the month’s spending reaches it.
             </p>
           </>
         )}
-        <div className="actions">
+        <StepActions next={next} done={check?.ok === true} doneLabel="Finish">
           <button type="submit" disabled={busy}>
             {mode === 'agent' ? (busy ? 'Checking…' : 'Save and check the key') : 'Save: commands only'}
           </button>
-          <button type="button" className="secondary" onClick={next}>
-            {check?.ok ? 'Finish' : 'Skip this step'}
-          </button>
-        </div>
-      </form>
+        </StepActions>
+      </Form>
       {problem && <ProblemText problem={problem} />}
       {check && <CheckList checks={[check]} label="Model check" />}
-    </div>
+    </Step>
   );
 }

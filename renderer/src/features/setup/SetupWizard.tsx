@@ -1,7 +1,8 @@
-import { useId, useState } from 'react';
+import { useState } from 'react';
 import type { Go } from '../../App';
 import { usePolled } from '../../lib/hooks';
 import { call, hpc } from '../../api';
+import { Panel } from '../../components/Panel';
 import { ClusterStep } from './ClusterStep';
 import { ModelStep } from './ModelStep';
 import { SlackStep } from './SlackStep';
@@ -27,7 +28,6 @@ export interface StepProps {
  */
 export function SetupWizard({ initialStep, go }: { initialStep: SetupStepId; go: Go }) {
   const [step, setStep] = useState<SetupStepId>(initialStep);
-  const headingId = useId();
   const done = usePolled(async () => {
     const s = await call(hpc().settingsGet());
     const val = (k: string) => s.entries.find((e) => e.key === k);
@@ -47,15 +47,7 @@ export function SetupWizard({ initialStep, go }: { initialStep: SetupStepId; go:
   const props: StepProps = { next, changed: () => void done.reload() };
 
   return (
-    <section className="panel" aria-labelledby={headingId}>
-      <div className="panel-header">
-        <div>
-          <h2 id={headingId} tabIndex={-1}>
-            Setup
-          </h2>
-          <p className="muted">Three steps from installed to your first job reported in Slack. Skip any; come back any time.</p>
-        </div>
-      </div>
+    <Panel title="Setup" intro="Three steps from installed to your first job reported in Slack. Skip any; come back any time.">
       <ol className="stepper" aria-label="Setup steps">
         {STEPS.map((s, i) => (
           <li key={s.id}>
@@ -74,6 +66,6 @@ export function SetupWizard({ initialStep, go }: { initialStep: SetupStepId; go:
         {step === 'slack' && <SlackStep {...props} />}
         {step === 'model' && <ModelStep {...props} />}
       </div>
-    </section>
+    </Panel>
   );
 }

@@ -1,13 +1,21 @@
-import { useEffect, useId, useState } from 'react';
+import { useId, useState } from 'react';
 import type { DoctorCheck } from '../../../../preload/contract';
 import { call, hpc } from '../../api';
 import { ProblemText } from '../../components/ProblemText';
 import { CheckList } from '../../components/CheckList';
-import { problemOf, usePolled } from '../../lib/hooks';
+import { Field, Form } from '../../components/Field';
+import { problemOf, usePolled, useSettingsOnce } from '../../lib/hooks';
 import type { Problem } from '../../lib/hooks';
 import type { StepProps } from './SetupWizard';
+import { Step, StepActions } from './Step';
 
 const SLACK_NEW_APP = 'https://api.slack.com/apps?new_app=1';
+
+/** The two tokens the Slack app gives, by form field: the keychain entry each goes to, and where Slack shows it. */
+const TOKENS = [
+  { field: 'bot', secret: 'slack-bot-token', label: 'Bot token (xoxb-…, from OAuth & Permissions)' },
+  { field: 'app', secret: 'slack-app-token', label: 'App-level token (xapp-…, Basic Information → App-Level Tokens, with connections:write)' },
+] as const;
 
 /**
  * Step 2: create the Slack app from the manifest, paste its two tokens (checked by the core as
@@ -23,24 +31,14 @@ export function SlackStep({ next, changed }: StepProps) {
   const [busy, setBusy] = useState<null | 'save' | 'check' | 'test'>(null);
   const [problem, setProblem] = useState<Problem | null>(null);
   const [copied, setCopied] = useState<string | null>(null);
-  const ids = { bot: useId(), app: useId(), botErr: useId(), appErr: useId(), channel: useId(), users: useId(), usersHelp: useId(), manifest: useId() };
+  const manifestId = useId();
 
-  useEffect(() => {
-    let live = true;
-    call(hpc().settingsGet())
-      .then((s) => {
-        if (!live) return;
-        const get = (k: string) => s.entries.find((e) => e.key === k)?.value;
-        const ch = get('slack.homeChannel');
-        const allowed = get('slack.allowedUsers');
-        if (typeof ch === 'string') setChannel(ch);
-        if (Array.isArray(allowed)) setUsers(allowed.filter((u) => typeof u === 'string').join(', '));
-      })
-      .catch(() => undefined);
-    return () => {
-      live = false;
-    };
-  }, []);
+  useSettingsOnce((get) => {
+    const ch = get('slack.homeChannel')?.value;
+    const allowed = get('slack.allowedUsers')?.value;
+    if (typeof ch === 'string') setChannel(ch);
+    if (Array.isArray(allowed)) setUsers(allowed.filter((u) => typeof u === 'string').join(', '));
+  });
 
   async function copyManifest(): Promise<void> {
     if (!manifest.value) return;
@@ -56,7 +54,7 @@ export function SlackStep({ next, changed }: StepProps) {
   async function save(): Promise<boolean> {
     setProblem(null);
     const problems = { bot: null as Problem | null, app: null as Problem | null };
-    for (const [field, name] of [['bot', 'slack-bot-token'], ['app', 'slack-app-token']] as const) {
+    for (const { field, secret: name } of TOKENS) {
       const value = tokens[field].trim();
       if (!value) continue;
       try {
@@ -95,9 +93,7 @@ export function SlackStep({ next, changed }: StepProps) {
   const manifestUrl = manifest.value ? `${SLACK_NEW_APP}&manifest_json=${encodeURIComponent(manifest.value)}` : SLACK_NEW_APP;
 
   return (
-    <div className="step">
-      <h3>Slack</h3>
-      <p className="muted">Drive jobs from Slack and get each job’s end reported there. HPC Relay connects out (Socket Mode): nothing on your laptop is exposed.</p>
+    <Step title="Slack" intro="Drive jobs from Slack and get each job’s end reported there. HPC Relay connects out (Socket Mode): nothing on your laptop is exposed.">
 
       <h4>1. Create the Slack app</h4>
       <p>
@@ -114,75 +110,39 @@ export function SlackStep({ next, changed }: StepProps) {
       {copied && <p className="hint">{copied}</p>}
       <details className="manifest">
         <summary>Show the manifest</summary>
-        <label htmlFor={ids.manifest} className="visually-hidden">
+        <label htmlFor={manifestId} className="visually-hidden">
           Slack app manifest
         </label>
-        <textarea id={ids.manifest} readOnly rows={10} value={manifest.value ?? ''} spellCheck={false} />
+        <textarea id={manifestId} readOnly rows={10} value={manifest.value ?? ''} spellCheck={false} />
       </details>
 
       <h4>2. Paste the two tokens</h4>
-      <form
-        className="form"
-        noValidate
-        onSubmit={(e) => {
-          e.preventDefault();
-          void check(false);
-        }}
-      >
-        <div className="field">
-          <label htmlFor={ids.bot}>Bot token (xoxb-…, from OAuth &amp; Permissions)</label>
-          <input
-            id={ids.bot}
-            type="password"
-            autoComplete="off"
-            value={tokens.bot}
-            aria-invalid={tokenProblems.bot ? true : undefined}
-            aria-describedby={tokenProblems.bot ? ids.botErr : undefined}
-            onChange={(e) => setTokens({ ...tokens, bot: e.target.value })}
-          />
-          {tokenProblems.bot && <ProblemText problem={tokenProblems.bot} id={ids.botErr} />}
-        </div>
-        <div className="field">
-          <label htmlFor={ids.app}>App-level token (xapp-…, Basic Information → App-Level Tokens, with connections:write)</label>
-          <input
-            id={ids.app}
-            type="password"
-            autoComplete="off"
-            value={tokens.app}
-            aria-invalid={tokenProblems.app ? true : undefined}
-            aria-describedby={tokenProblems.app ? ids.appErr : undefined}
-            onChange={(e) => setTokens({ ...tokens, app: e.target.value })}
-          />
-          {tokenProblems.app && <ProblemText problem={tokenProblems.app} id={ids.appErr} />}
-        </div>
+      <Form onSubmit={() => void check(false)}>
+        {TOKENS.map(({ field, label }) => (
+          <Field key={field} label={label} error={tokenProblems[field]}>
+            {(control) => <input {...control} type="password" autoComplete="off" value={tokens[field]} onChange={(e) => setTokens({ ...tokens, [field]: e.target.value })} />}
+          </Field>
+        ))}
         <p className="hint">Tokens go to your OS keychain; they are never shown again or written to a file.</p>
 
         <h4>3. Where reports go, and who may use it</h4>
-        <div className="field">
-          <label htmlFor={ids.channel}>Home channel (ID such as C012ABCDEF, or #name)</label>
-          <input id={ids.channel} value={channel} spellCheck={false} onChange={(e) => setChannel(e.target.value)} />
-        </div>
-        <div className="field">
-          <label htmlFor={ids.users}>Allowed Slack users</label>
-          <input id={ids.users} value={users} spellCheck={false} aria-describedby={ids.usersHelp} placeholder="U012ABCDEF" onChange={(e) => setUsers(e.target.value)} />
-          <p id={ids.usersHelp} className="hint">
-            Member IDs, separated by commas: start with yourself (your Slack profile → ⋮ → Copy member ID). Everyone else is refused.
-          </p>
-        </div>
-        <div className="actions">
+        <Field label="Home channel (ID such as C012ABCDEF, or #name)">
+          {(control) => <input {...control} value={channel} spellCheck={false} onChange={(e) => setChannel(e.target.value)} />}
+        </Field>
+        <Field label="Allowed Slack users" help="Member IDs, separated by commas: start with yourself (your Slack profile → ⋮ → Copy member ID). Everyone else is refused.">
+          {(control) => <input {...control} value={users} spellCheck={false} placeholder="U012ABCDEF" onChange={(e) => setUsers(e.target.value)} />}
+        </Field>
+        <StepActions next={next} done={checks?.every((c) => c.ok) === true} doneLabel="Next: Model">
           <button type="submit" disabled={busy !== null}>
             {busy === 'check' ? 'Checking…' : 'Save and check'}
           </button>
           <button type="button" className="secondary" disabled={busy !== null} onClick={() => void check(true)}>
             {busy === 'test' ? 'Sending…' : 'Send a test message'}
           </button>
-          <button type="button" className="secondary" onClick={next}>
-            {checks?.every((c) => c.ok) ? 'Next: Model' : 'Skip this step'}
-          </button>
-        </div>
-      </form>
+        </StepActions>
+      </Form>
       {problem && <ProblemText problem={problem} />}
       {checks && <CheckList checks={checks} label="Slack checks" />}
-    </div>
+    </Step>
   );
 }

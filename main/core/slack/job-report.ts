@@ -51,6 +51,20 @@ const LOOKBACK_MS = 10 * 60_000;
 const HISTORY_PAGE = 200;
 const HISTORY_PAGES = 5;
 
+/** A report's chart: its file name in the thread, title and alt text, and the PNG (drawn only when it is uploaded). */
+export interface ReportFile {
+  filename: string;
+  title: string;
+  altText: string;
+  render: () => Promise<Buffer>;
+}
+
+/** What a report is, for its log lines ("job report posted", with the job's id). */
+export interface ReportAbout {
+  what: string;
+  fields: Record<string, unknown>;
+}
+
 interface SlackMessage {
   ts?: unknown;
   metadata?: { event_type?: unknown; event_payload?: Record<string, unknown> };
@@ -132,15 +146,40 @@ export class SlackJobReporter implements SlackReporter {
   async report(input: JobReportInput): Promise<ReportDelivery> {
     const key = input.deliveryKey ?? `${input.jobId}:${input.state}`;
     const series = input.metrics.filter((m) => m.points.length > 0);
+    const file: ReportFile = {
+      filename: `job-${input.jobId}-metrics.png`,
+      title: `${input.name} (job ${input.jobId}) metrics`,
+      altText: `Metric curves of job ${input.jobId}: ${series.map((s) => s.name).join(', ')}`,
+      render: () => renderChartPng(series, { title: `${input.name} — job ${input.jobId}`, ...(this.deps.renderer ? { renderer: this.deps.renderer } : {}) }),
+    };
+    const about = { what: 'job report', fields: { jobId: input.jobId, state: input.state } };
     const done = this.deps.threads.reportDelivered(key);
     if (done) {
       // Posted before; if the chart was still to go up (the process stopped), finish that.
-      const fileId = done.chartPending && !done.fileId && series.length > 0 ? await this.chart(input, key, done, series, true) : done.fileId;
+      const fileId = done.chartPending && !done.fileId && series.length > 0 ? await this.chartOnce(key, done, file, true, about) : done.fileId;
       return { channel: done.channel, ts: done.ts, ...(fileId ? { fileId } : {}), duplicate: true };
     }
+    const posted = await this.postOnce(key, reportBlocks(input), {
+      chart: series.length > 0,
+      onPosted: (at) => {
+        this.deps.threads.setJobThread(input.jobId, at);
+        // Follow-ups in the job's thread (`!tail`, questions for the agent) are for us.
+        this.deps.threads.follow(at.channel, at.ts);
+      },
+    }, about);
+    const fileId = series.length > 0 ? await this.chartOnce(key, posted.at, file, posted.lookForChart, about) : undefined;
+    return { ...posted.at, ...(fileId ? { fileId } : {}), duplicate: false, ...(posted.recovered ? { recovered: true } : {}) };
+  }
 
+  /**
+   * The report message for `key`, in the channel exactly once (see the file comment): an attempt
+   * on record is looked for first, the attempt is written down before the post, and a post whose
+   * outcome is unknown is looked for before it is sent again. `onPosted` records the thread before
+   * the delivery is marked. `lookForChart`: an earlier process's post was found, so its chart may
+   * be up too. Shared by job and sweep reports.
+   */
+  async postOnce(key: string, message: { text: string; blocks: Block[] }, o: { chart: boolean; onPosted?: (at: ThreadRef) => void }, about: ReportAbout): Promise<{ at: ThreadRef; recovered: boolean; lookForChart: boolean }> {
     const channel = await this.target();
-    const { text, blocks } = reportBlocks(input);
     // An attempt on record: an earlier try may have reached Slack without us hearing back.
     const prior = this.deps.threads.reportAttempt(key);
     let posted = prior ? await this.findReport(key, prior) : undefined;
@@ -154,7 +193,7 @@ export class SlackJobReporter implements SlackReporter {
       // Written down before the post goes out, so a process killed mid-post looks before posting again.
       this.deps.threads.markReportAttempt(key, attempt);
       posted = await this.deps.sender.post(
-        { channel, text, blocks, metadata: { event_type: REPORT_EVENT_TYPE, event_payload: { key, attempt: attempt.nonce } } },
+        { channel, ...message, metadata: { event_type: REPORT_EVENT_TYPE, event_payload: { key, attempt: attempt.nonce } } },
         {
           reconcile: async () => {
             const found = await this.findReport(key, attempt);
@@ -164,54 +203,40 @@ export class SlackJobReporter implements SlackReporter {
         },
       );
     }
-    this.deps.threads.setJobThread(input.jobId, { channel: posted.channel, ts: posted.ts });
-    // Follow-ups in the job's thread (`!tail`, questions for the agent) are for us.
-    this.deps.threads.follow(posted.channel, posted.ts);
-    // Posted: from here on a retry must not post again, even if the chart fails.
     const at: ThreadRef = { channel: posted.channel, ts: posted.ts };
-    this.deps.threads.markReportDelivered(key, { ...at, ...(series.length > 0 ? { chartPending: true } : {}) });
-
-    // A report found from an earlier process's attempt may have its chart too.
-    const fileId = series.length > 0 ? await this.chart(input, key, at, series, prior !== undefined && recovered) : undefined;
-    this.log.info(recovered ? 'job report found in Slack (an earlier post went through); not posted again' : 'job report posted', { jobId: input.jobId, state: input.state, channel: posted.channel });
-    return { channel: posted.channel, ts: posted.ts, ...(fileId ? { fileId } : {}), duplicate: false, ...(recovered ? { recovered: true } : {}) };
+    o.onPosted?.(at);
+    // Posted: from here on a retry must not post again, even if the chart fails.
+    this.deps.threads.markReportDelivered(key, { ...at, ...(o.chart ? { chartPending: true } : {}) });
+    this.log.info(recovered ? `${about.what} found in Slack (an earlier post went through); not posted again` : `${about.what} posted`, { ...about.fields, channel: posted.channel });
+    return { at, recovered, lookForChart: prior !== undefined && recovered };
   }
 
   /**
-   * The chart in the report's thread; its file ID, or undefined when it cannot go up (logged; the
-   * report stands without it). `lookFirst`: an earlier process may have uploaded it already.
-   * Rejects only when the gateway stops first: the chart is then still pending for the next try.
+   * The report's chart in its thread, uploaded once; its file ID, or undefined when it cannot go up
+   * (logged; the report stands without it). `lookFirst`: an earlier process may have uploaded it
+   * already. Rejects only when the gateway stops first: the chart is then still pending for the next try.
    */
-  private async chart(input: JobReportInput, key: string, at: ThreadRef, series: JobReportInput['metrics'], lookFirst: boolean): Promise<string | undefined> {
-    const filename = `job-${input.jobId}-metrics.png`;
+  async chartOnce(key: string, at: ThreadRef, file: ReportFile, lookFirst: boolean, about: ReportAbout): Promise<string | undefined> {
     try {
-      let fileId = lookFirst ? await this.findChart(at, filename) : undefined;
+      let fileId = lookFirst ? await this.findChart(at, file.filename) : undefined;
       if (!fileId) {
-        const png = await renderChartPng(series, { title: `${input.name} — job ${input.jobId}`, ...(this.deps.renderer ? { renderer: this.deps.renderer } : {}) });
         const up = await this.deps.sender.upload(
-          {
-            channelId: at.channel,
-            threadTs: at.ts,
-            filename,
-            title: `${input.name} (job ${input.jobId}) metrics`,
-            altText: `Metric curves of job ${input.jobId}: ${series.map((s) => s.name).join(', ')}`,
-            bytes: png,
-          },
+          { channelId: at.channel, threadTs: at.ts, filename: file.filename, title: file.title, altText: file.altText, bytes: await file.render() },
           {
             reconcile: async () => {
-              const id = await this.findChart(at, filename);
+              const id = await this.findChart(at, file.filename);
               return id ? { fileId: id } : undefined;
             },
           },
         );
         fileId = up.fileId;
       }
-      this.deps.threads.markReportDelivered(key, { ...at, fileId });
+      this.deps.threads.markReportDelivered(key, { channel: at.channel, ts: at.ts, fileId });
       return fileId;
     } catch (e) {
       if (e instanceof SlackGatewayError && e.code === 'SLACK_STOPPED') throw e;
-      this.log.warn('job report chart not posted', { jobId: input.jobId, err: e instanceof Error ? e.message : String(e) });
-      this.deps.threads.markReportDelivered(key, at);
+      this.log.warn(`${about.what} chart not posted`, { ...about.fields, err: e instanceof Error ? e.message : String(e) });
+      this.deps.threads.markReportDelivered(key, { channel: at.channel, ts: at.ts });
       return undefined;
     }
   }

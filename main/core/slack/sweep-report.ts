@@ -10,7 +10,6 @@
  * attempt is written down first, and a post or chart whose outcome is unknown is looked up in
  * Slack before it is sent again. Every task parameter, name and state is escaped.
  */
-import { randomUUID } from 'node:crypto';
 import type { Core } from '../index.js';
 import { describeError } from '../errors.js';
 import { bestLine, bestTask, failedTasks, metricText, paramText, rankTasks, sweepCounts, SWEEP_TOP } from '../notify/sweep-messages.js';
@@ -21,9 +20,8 @@ import type { ChartRenderer } from './chart.js';
 import { SlackGatewayError } from './errors.js';
 import { actions, clipText, code, codeBlock, context, escapeText, formatDuration, section, table } from './format.js';
 import type { Block } from './format.js';
-import { REPORT_EVENT_TYPE, RESUBMIT_ACTION, SUGGEST_ACTION, TAIL_ACTION, type SlackJobReporter } from './job-report.js';
+import { RESUBMIT_ACTION, SUGGEST_ACTION, TAIL_ACTION, type ReportFile, type SlackJobReporter } from './job-report.js';
 import type { MetricPoint, ReportDelivery } from './reporter.js';
-import type { ReportAttempt, ThreadRef } from './threads.js';
 import { metricSeriesOf, slackHub } from './wiring.js';
 
 /** At most this many tasks' curves are drawn (the best ones): more lines make the chart unreadable. */
@@ -173,77 +171,33 @@ export class SlackSweepReporter {
   constructor(private readonly jobs: SlackJobReporter) {}
 
   async report(input: SweepReportInput): Promise<ReportDelivery> {
-    const { threads, sender, logger } = this.jobs.deps;
+    const { threads, renderer } = this.jobs.deps;
+    const f = input.facts;
     const key = input.deliveryKey;
-    const hasChart = chartedTasks(input).length > 0;
+    const drawn = chartedTasks(input);
+    const file: ReportFile = {
+      filename: `sweep-${f.baseIds[0] ?? 'array'}-${f.metric?.name.replace(/[^A-Za-z0-9_.-]/g, '_') ?? 'metric'}.png`,
+      title: clipText(`${sweepTitle(f)}: ${f.metric?.name ?? 'metric'} by task`, 200),
+      altText: clipText(`${f.metric?.name ?? 'Metric'} curves of tasks ${drawn.map((c) => c.task).join(', ')} of sweep ${f.baseIds.join(', ')}`, 1000),
+      render: () => renderSweepChartPng(input, renderer),
+    };
+    const about = { what: 'sweep report', fields: { sweep: f.sweepId } };
     const done = threads.reportDelivered(key);
     if (done) {
-      const fileId = done.chartPending && !done.fileId && hasChart ? await this.chart(input, done, true) : done.fileId;
+      const fileId = done.chartPending && !done.fileId && drawn.length > 0 ? await this.jobs.chartOnce(key, done, file, true, about) : done.fileId;
       return { channel: done.channel, ts: done.ts, ...(fileId ? { fileId } : {}), duplicate: true };
     }
-    const channel = await this.jobs.target();
-    const { text, blocks } = sweepReportBlocks(input);
-    const prior = threads.reportAttempt(key);
-    let posted = prior ? await this.jobs.findReport(key, prior) : undefined;
-    let recovered = posted !== undefined;
-    if (!posted) {
-      const attempt: ReportAttempt = { channel, nonce: prior?.nonce ?? randomUUID(), startedAt: prior && prior.channel === channel ? prior.startedAt : Date.now() };
-      threads.markReportAttempt(key, attempt);
-      posted = await sender.post(
-        { channel, text, blocks, metadata: { event_type: REPORT_EVENT_TYPE, event_payload: { key, attempt: attempt.nonce } } },
-        {
-          reconcile: async () => {
-            const found = await this.jobs.findReport(key, attempt);
-            if (found) recovered = true;
-            return found;
-          },
-        },
-      );
-    }
-    const at: ThreadRef = { channel: posted.channel, ts: posted.ts };
-    threads.follow(posted.channel, posted.ts);
-    // Follow-ups in the thread (`!tail`, `!stats`) are about the best task, unless it has a thread of its own.
-    const best = bestTask(input.facts);
-    if (best && !threads.jobThread(best.jobKey)) threads.setJobThread(best.jobKey, at);
-    threads.markReportDelivered(key, { ...at, ...(hasChart ? { chartPending: true } : {}) });
-    const fileId = hasChart ? await this.chart(input, at, prior !== undefined && recovered) : undefined;
-    logger.info(recovered ? 'sweep report found in Slack (an earlier post went through); not posted again' : 'sweep report posted', { sweep: input.facts.sweepId, channel: posted.channel });
-    return { channel: posted.channel, ts: posted.ts, ...(fileId ? { fileId } : {}), duplicate: false, ...(recovered ? { recovered: true } : {}) };
-  }
-
-  /** The comparison chart in the report's thread (looked for there first when an earlier try may have put it up). */
-  private async chart(input: SweepReportInput, at: ThreadRef, lookFirst: boolean): Promise<string | undefined> {
-    const { threads, sender, logger, renderer } = this.jobs.deps;
-    const f = input.facts;
-    const filename = `sweep-${f.baseIds[0] ?? 'array'}-${f.metric?.name.replace(/[^A-Za-z0-9_.-]/g, '_') ?? 'metric'}.png`;
-    try {
-      let fileId = lookFirst ? await this.jobs.findChart(at, filename) : undefined;
-      if (!fileId) {
-        const png = await renderSweepChartPng(input, renderer);
-        const drawn = chartedTasks(input);
-        const up = await sender.upload(
-          {
-            channelId: at.channel, threadTs: at.ts, filename, title: clipText(`${sweepTitle(f)}: ${f.metric?.name ?? 'metric'} by task`, 200),
-            altText: clipText(`${f.metric?.name ?? 'Metric'} curves of tasks ${drawn.map((c) => c.task).join(', ')} of sweep ${f.baseIds.join(', ')}`, 1000),
-            bytes: png,
-          },
-          {
-            reconcile: async () => {
-              const id = await this.jobs.findChart(at, filename);
-              return id ? { fileId: id } : undefined;
-            },
-          },
-        );
-        fileId = up.fileId;
-      }
-      threads.markReportDelivered(input.deliveryKey, { ...at, fileId });
-      return fileId;
-    } catch (e) {
-      if (e instanceof SlackGatewayError && e.code === 'SLACK_STOPPED') throw e;
-      logger.warn('sweep report chart not posted', { sweep: f.sweepId, err: e instanceof Error ? e.message : String(e) });
-      threads.markReportDelivered(input.deliveryKey, at);
-      return undefined;
-    }
+    const posted = await this.jobs.postOnce(key, sweepReportBlocks(input), {
+      chart: drawn.length > 0,
+      onPosted: (at) => {
+        threads.follow(at.channel, at.ts);
+        // Follow-ups in the thread (`!tail`, `!stats`) are about the best task, unless it has a thread of its own.
+        const best = bestTask(f);
+        if (best && !threads.jobThread(best.jobKey)) threads.setJobThread(best.jobKey, at);
+      },
+    }, about);
+    const fileId = drawn.length > 0 ? await this.jobs.chartOnce(key, posted.at, file, posted.lookForChart, about) : undefined;
+    return { ...posted.at, ...(fileId ? { fileId } : {}), duplicate: false, ...(posted.recovered ? { recovered: true } : {}) };
   }
 }
 

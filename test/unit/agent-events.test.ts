@@ -66,6 +66,38 @@ describe('when a job ends (onJobFinished)', () => {
     expect(h.store.conversation(CONV)?.tainted).toBe(true);
   });
 
+  it('a sweep the agent launched gets one summary of the whole sweep when its last task ends; its tasks\' own ends cost nothing', async () => {
+    const h = await setup();
+    const id = await launch(h);
+    const before = h.emu.messageRequests.length;
+    // Each task's end: no run of its own, so no model call.
+    await h.agent.onJobFinished({ jobId: `${id}_0`, state: 'COMPLETED', exitCode: '0:0' });
+    await h.agent.onJobFinished({ jobId: `${id}_1`, state: 'OUT_OF_MEMORY', exitCode: '0:125' });
+    expect(h.emu.messageRequests.length).toBe(before);
+    const task = (t: number, state: string, lr: string, best: number | null) => ({
+      task: t, jobKey: `${id}_${t}`, state, failureClass: state === 'COMPLETED' ? null : 'host-oom', exitCode: 0, signal: 0, elapsedSec: 60, attempts: 1, params: { lr },
+      best: best === null ? null : { value: best, step: 2 },
+    });
+    const sweep = {
+      sweepId: 'sub-1', anchorKey: `${id}_0`, name: 'hpc-relay-sweep', baseIds: [id], spanSec: 120, metric: { name: 'val_acc', goal: 'max' as const },
+      tasks: [task(0, 'COMPLETED', '0.01', 0.62), task(1, 'OUT_OF_MEMORY', '<!channel>', null), task(2, 'COMPLETED', '0.03', 0.81)],
+    };
+    h.emu.enqueue(reply.text('lr 0.03 won (0.81); task 1 ran out of memory. Next: lr 0.03 and 0.05 with mem=16G.'));
+    await h.agent.onSweepFinished(sweep);
+    await h.agent.onSweepFinished(sweep);
+    expect(h.emu.messageRequests.length - before).toBe(1);
+    const text = requestText(h.emu.messageRequests.at(-1)?.body);
+    expect(text).toContain(`The job array (a sweep over a parameter grid) launched from template cnn_train with epochs=2 lr=0.01 has ended: 3 tasks: 2 completed, 1 out of memory.`);
+    expect(text).toContain(`task 2 (lr=0.03): COMPLETED, best val_acc 0.81 at step 2`);
+    expect(text).toContain(`task 1 (lr=<!channel>): OUT_OF_MEMORY, host-oom`);
+    expect(text).toMatch(new RegExp(`<untrusted-data source=\\\\"tasks of sweep ${id}\\\\">`));
+    expect(h.poster.posts).toEqual([{ where: WHERE, text: `Sweep ${id} ended (3 tasks: 2 completed, 1 out of memory). lr 0.03 won (0.81); task 1 ran out of memory. Next: lr 0.03 and 0.05 with mem=16G.` }]);
+    expect(h.store.calls(CONV).map((c) => c.purpose)).toEqual(['request', 'request', 'summary']);
+    // A sweep it did not launch: nothing.
+    await h.agent.onSweepFinished({ ...sweep, baseIds: ['4242'] });
+    expect(h.emu.messageRequests.length - before).toBe(1);
+  });
+
   it('a job the agent did not launch costs nothing: no model call, no post', async () => {
     const h = await setup();
     await h.agent.onJobFinished({ jobId: '4242', state: 'FAILED', exitCode: '1:0' });

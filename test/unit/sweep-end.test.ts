@@ -21,6 +21,7 @@ import { createMemoryLogger } from '../fakes/memory-logger.js';
 import type { SacctJob } from '../../main/core/slurm/sacct-parser.js';
 import { makeHome } from '../helpers/temp-home.js';
 import { JobTracker } from '../../main/core/jobs/job-tracker.js';
+import { forwardJobEnds } from '../../main/core/agent/wiring.js';
 import type { FinalizeResult } from '../../main/core/store/job-store.js';
 import { FakeSlurm } from '../fixtures/slurm/fake-slurm.js';
 
@@ -214,10 +215,24 @@ describe('sweep end notifications', () => {
     store.recordSubmission(submission({ baseId: base, arraySpec: '0-2' }), { name: 'hpc-relay-sweep', tasks: [0, 1, 2], partition: null, taskParams: GRID });
     const ends: FinalizeResult[] = [];
     tracker.on('final', (r) => ends.push(r));
+    // What the agent is handed (forwardJobEnds): every task's end, and the sweep once its last task has ended.
+    const agentJobs: string[] = [];
+    const agentSweeps: string[][] = [];
+    forwardJobEnds({
+      onJobFinished: async (j) => { agentJobs.push(j.jobId); },
+      onSweepFinished: async (f) => { agentSweeps.push(f.tasks.map((t) => `${t.jobKey}:${t.state}:${t.params?.['lr'] ?? ''}`)); },
+    }, tracker, createMemoryLogger());
     await tracker.tick();
+    slurm.set(tasks[0]?.key ?? '', { state: 'COMPLETED', elapsed: 60 });
+    await tracker.tick();
+    expect(tracker.endedSweep(tasks[0]?.key ?? '')).toBeNull();
+    expect(agentSweeps).toEqual([]);
     for (const t of tasks) slurm.set(t.key, { state: 'COMPLETED', elapsed: 60 });
     await tracker.tick();
     expect(ends.map((r) => [r.job.jobKey, r.job.state]).sort()).toEqual(tasks.map((t) => [t.key, 'COMPLETED']));
+    expect(agentJobs.sort()).toEqual(tasks.map((t) => t.key).sort());
+    expect(agentSweeps).toEqual([tasks.map((t, i) => `${t.key}:COMPLETED:${GRID[i]?.lr ?? ''}`)]);
+    expect(tracker.endedSweep(`${base}_2`)?.baseIds).toEqual([base]);
     const outbox = new OutboxStore(store.db);
     expect(outbox.pending(['tray'], Date.now()).map((o) => [o.jobKey, o.finalState])).toEqual([[`${base}_0`, SWEEP_FINISHED]]);
   });

@@ -1,10 +1,12 @@
-import type { ContentBlockParam, ToolResultBlockParam } from '@anthropic-ai/sdk/resources/messages';
+import type { ToolResultBlockParam } from '@anthropic-ai/sdk/resources/messages';
 import { describeError } from '../errors.js';
 import type { Clock, Logger } from '../ports.js';
 import { systemClock } from '../ports.js';
 import type { SecretRegistry } from '../secrets/redact.js';
 import type { AgentHandler, AgentIo, AgentRequest, UsageApi, UsageSummary } from '../slack/jobs-api.js';
-import type { AgentStore, ConversationSpend } from '../store/agent-store.js';
+import { bestLine, bestTask, failedTasks, metricText, sweepCounts, taskLabel } from '../notify/sweep-messages.js';
+import type { AgentStore, ConversationSpend, RunRow } from '../store/agent-store.js';
+import type { SweepFacts } from '../store/sweep-facts.js';
 import { slackApprover } from './approvers.js';
 import { appendUser, applySummary, assistantParams, chooseCut, elideToolResults, historyChars, repairHistory, transcript, type Turn } from './conversation.js';
 import { ModelGateway, monthStart, type ModelGatewayOptions } from './llm.js';
@@ -317,36 +319,77 @@ export class Agent implements AgentHandler, UsageApi {
       await this.research.onRunFinished(run, job, metrics);
       return;
     }
+    const facts = this.jobFacts(job, run.templateId, run.params, metrics);
+    await this.summarize(run, {
+      jobId: job.jobId, state: job.state, metrics: metrics ? metrics.summary : null,
+      plain: `Job ${job.jobId} (${run.templateId}) ended: ${facts.short}`,
+      heading: `Job ${job.jobId} ended (${job.state}).`,
+      note: `[HPC Relay event] Job ${job.jobId} (${run.templateId}) ended: ${facts.short}`,
+      prompt: async () => {
+        const tail = await this.deps.services.tailLog(job.jobId, { bytes: 2500, stream: 'stdout' }).catch((e: unknown) => ({ text: `(log unavailable: ${describeError(e)})`, path: '' }));
+        return [facts.long, `The end of its output:\n${wrapUntrusted(`log of job ${job.jobId}`, tail.text, this.deps.registry, 3000)}`].join('\n\n');
+      },
+    });
+  }
+
+  /**
+   * A sweep (job array) the agent launched is over — its last task ended (forwardJobEnds): one
+   * model call summarises it as a whole (each task's values, state and key metric, the best, what
+   * failed) with a next step, once, in the conversation it was asked in. Its tasks have no runs of
+   * their own, so their single ends are not summarised.
+   */
+  async onSweepFinished(sweep: SweepFacts): Promise<void> {
+    const run = sweep.baseIds.map((id) => this.deps.store.runByJob(id)).find((r) => r !== null) ?? null;
+    if (!run?.jobId || run.loopId || run.summarizedAt !== null) return;
+    const jobId = run.jobId;
+    const best = bestLine(sweep);
+    const head = `Sweep ${jobId} (${run.templateId}) ended: ${sweepCounts(sweep)}${best ? `; ${best}` : ''}.`;
+    const rows = sweep.tasks.map((t) => [
+      `${taskLabel(t)}: ${t.state}`,
+      ...(t.failureClass ? [t.failureClass] : []),
+      ...(t.best && sweep.metric ? [`best ${sweep.metric.name} ${metricText(t.best.value)} at step ${t.best.step}`] : []),
+      ...(t.attempts > 1 ? [`${t.attempts} attempts`] : []),
+    ].join(', '));
+    const top = bestTask(sweep);
+    await this.summarize(run, {
+      jobId, state: failedTasks(sweep).length === 0 ? 'COMPLETED' : 'FAILED',
+      metrics: top?.best && sweep.metric ? { [`best_${sweep.metric.name}`]: top.best.value } : null,
+      plain: head,
+      heading: `Sweep ${jobId} ended (${sweepCounts(sweep)}).`,
+      note: `[HPC Relay event] ${head}`,
+      prompt: async () => [
+        `The job array (a sweep over a parameter grid) launched from template ${run.templateId} with ${Object.entries(run.params).map(([k, v]) => `${k}=${String(v)}`).join(' ') || 'defaults'} has ended: ${sweepCounts(sweep)}.`,
+        'Summarise the sweep as a whole: which values worked best and by how much, what failed, and one next sweep or run (values).',
+        wrapUntrusted(`tasks of sweep ${jobId}`, rows.join('\n'), this.deps.registry, 4000),
+      ].join('\n\n'),
+    });
+  }
+
+  /** The one end summary of a run the agent launched (a job or a sweep): claimed once, one model call, posted in its conversation. */
+  private async summarize(run: RunRow, s: { jobId: string; state: string; metrics: Record<string, number | null> | null; plain: string; heading: string; note: string; prompt: () => Promise<string> }): Promise<void> {
     await this.serial(run.conversationId, async () => {
-      this.deps.store.finishRun(job.jobId, job.state, null, metrics ? metrics.summary : null, this.clock.now());
-      if (!this.deps.store.claimSummary(job.jobId, this.clock.now())) return;
+      this.deps.store.finishRun(s.jobId, s.state, null, s.metrics, this.clock.now());
+      if (!this.deps.store.claimSummary(s.jobId, this.clock.now())) return;
       const conv = this.deps.store.conversation(run.conversationId);
       const where: ThreadRef = conv ? { channelId: conv.channelId, ...(conv.threadTs ? { threadTs: conv.threadTs } : {}) } : { channelId: 'cli' };
-      const facts = this.jobFacts(job, run.templateId, run.params, metrics);
-      const plain = `Job ${job.jobId} (${run.templateId}) ended: ${facts.short}`;
       const gate = await this.availability();
       if (!gate.ok) {
-        await this.post(where, plain);
+        await this.post(where, s.plain);
         return;
       }
-      const tail = await this.deps.services.tailLog(job.jobId, { bytes: 2500, stream: 'stdout' }).catch((e: unknown) => ({ text: `(log unavailable: ${describeError(e)})`, path: '' }));
-      const prompt = [
-        facts.long,
-        `The end of its output:\n${wrapUntrusted(`log of job ${job.jobId}`, tail.text, this.deps.registry, 3000)}`,
-      ].join('\n\n');
+      const prompt = await s.prompt();
       let summary: string;
       try {
         const msg = await this.gateway.create({ system: SUMMARY_SYSTEM, messages: [{ role: 'user', content: prompt }], maxTokens: 400 }, { conversationId: run.conversationId, purpose: 'summary' });
         summary = msg.content.flatMap((b) => (b.type === 'text' ? [b.text] : [])).join('\n').trim();
       } catch (e) {
-        await this.post(where, `${plain}\n(No summary: ${describeError(e)})`);
+        await this.post(where, `${s.plain}\n(No summary: ${describeError(e)})`);
         return;
       }
-      await this.post(where, `Job ${job.jobId} ended (${job.state}). ${summary}`);
-      // Kept in the conversation so a reply ("do that") has the context; the summary read the log, so the conversation is tainted.
+      await this.post(where, `${s.heading} ${summary}`);
+      // Kept in the conversation so a reply ("do that") has the context; the summary read cluster output, so the conversation is tainted.
       const state = this.loadHistory(run.conversationId, where);
-      const note: ContentBlockParam[] = [{ type: 'text', text: `[HPC Relay event] Job ${job.jobId} (${run.templateId}) ended: ${facts.short}` }];
-      appendUser(state.history, note);
+      appendUser(state.history, [{ type: 'text', text: s.note }]);
       state.history.push({ role: 'assistant', content: [{ type: 'text', text: summary || '(no summary)' }] });
       this.deps.store.saveConversation({ id: run.conversationId, messages: state.history, tainted: true, compressions: state.compressions, lastInputTokens: 0 }, this.clock.now());
     });

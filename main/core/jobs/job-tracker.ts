@@ -9,6 +9,7 @@ import { SQUEUE_ARGV, parseSqueue } from '../slurm/squeue-parser.js';
 import { expandArraySpec, isFinalState } from '../slurm/slurm-values.js';
 import { classify, type TriageMode } from '../slurm/triage.js';
 import type { FinalizeResult, JobRow, JobStore, SubmissionRow, SweepEndOptions, Transition, TransitionSource } from '../store/job-store.js';
+import type { SweepFacts } from '../store/sweep-facts.js';
 import type { RemoteFiles } from './remote-files.js';
 
 export interface TrackerOptions {
@@ -107,6 +108,17 @@ export class JobTracker extends EventEmitter<{ transition: [Transition]; final: 
       }
       return report;
     });
+  }
+
+  /**
+   * The sweep `jobKey` belongs to, when it is a task of an array HPC Relay submitted and that sweep
+   * is now over (every task ended, no triage resubmit still to run); null otherwise. Read on a
+   * task's 'final' event, it says whether that end was the sweep's last.
+   */
+  endedSweep(jobKey: string): SweepFacts | null {
+    const j = this.deps.store.get(jobKey);
+    if (!j || j.arrayTask === null || j.submissionId === null) return null;
+    return this.deps.store.sweepOver(j.sweepId, this.deps.clock.now()) ? this.deps.store.sweepFacts(j.sweepId) : null;
   }
 
   /** Whether job ends are read from `scontrol show job` now (accounting off or unreachable). */

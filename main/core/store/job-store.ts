@@ -401,10 +401,7 @@ export class JobStore {
    * task, SWEEP_FINISHED, channel), so a sweep is announced once however often this runs.
    */
   private closeSweep(sweepId: string, last: JobRow, o: { now: number; channels: readonly string[]; sweep: SweepEndOptions }): boolean {
-    if (this.db.prepare('SELECT 1 FROM jobs WHERE sweep_id = ? AND final = 0 LIMIT 1').get(sweepId)) return false;
-    const waiting = this.db.prepare(`SELECT 1 FROM triage_actions WHERE sweep_id = ? AND action IN (${AUTO_ACTIONS.map(() => '?').join(',')})
-      AND (status = 'pending' OR (status = 'done' AND result IS NULL AND done_at > ?)) LIMIT 1`).get(sweepId, ...AUTO_ACTIONS, o.now - LOST_TRIAGE_ACTION_MS);
-    if (waiting) return false;
+    if (!this.sweepOver(sweepId, o.now)) return false;
     const facts = readSweepFacts(this.db, sweepId);
     if (!facts) return false;
     const msg = o.sweep.compose(facts, last);
@@ -435,6 +432,14 @@ export class JobStore {
       if (closed) out.push(c.id);
     }
     return out;
+  }
+
+  /** Every job of the sweep has ended and no triage resubmit of it is still to run (see closeSweep). */
+  sweepOver(sweepId: string, now: number): boolean {
+    if (this.db.prepare('SELECT 1 FROM jobs WHERE sweep_id = ? AND final = 0 LIMIT 1').get(sweepId)) return false;
+    const waiting = this.db.prepare(`SELECT 1 FROM triage_actions WHERE sweep_id = ? AND action IN (${AUTO_ACTIONS.map(() => '?').join(',')})
+      AND (status = 'pending' OR (status = 'done' AND result IS NULL AND done_at > ?)) LIMIT 1`).get(sweepId, ...AUTO_ACTIONS, now - LOST_TRIAGE_ACTION_MS);
+    return !waiting;
   }
 
   /** The sweep a job belongs to, as its end notification tells it (null: no array task in it). */

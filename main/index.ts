@@ -5,7 +5,7 @@
  * Electron), main/ipc (typed, checked IPC) and main/core (everything that does real work).
  */
 import { join } from 'node:path';
-import { app, powerMonitor, shell as electronShell } from 'electron';
+import { app, Notification, powerMonitor, shell as electronShell } from 'electron';
 import type { BrowserWindow } from 'electron';
 import { createCore } from './core/index.js';
 import type { Core } from './core/index.js';
@@ -23,6 +23,7 @@ import { installGracefulQuit } from './app/graceful-quit.js';
 import { applyLoginItem, startedHidden } from './app/login-item.js';
 import { createMainWindow, createWindowPresenter } from './app/main-window.js';
 import { createNavigator } from './app/navigator.js';
+import { notificationsCheck } from './app/notify-check.js';
 import { wirePower } from './app/power.js';
 import { trackQuitting } from './app/quit-state.js';
 import { rendererLocation } from './app/renderer-location.js';
@@ -164,6 +165,12 @@ function start(): void {
         navigator,
         // jobs:openSlackThread passes only https slack.com links (checked in handlers-jobs.ts).
         openExternal: (url) => electronShell.openExternal(url),
+        appChecks: () => [notificationsCheck(() => ({
+          supported: Notification.isSupported(),
+          trayEnabled: current?.core.settings.settings().notify.tray ?? true,
+          lastFailure: notifier.lastFailure(),
+          platform: process.platform,
+        }))],
       }),
       ...prompt.handlers,
     },

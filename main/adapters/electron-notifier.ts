@@ -29,6 +29,8 @@ export class ElectronNotifier implements Notifier {
    * loses its click handler (and on Windows, its toast's activation).
    */
   private readonly live = new Set<Notification>();
+  /** Why the last notification could not be shown (Electron's 'failed', Windows), for the doctor; cleared by one that shows. */
+  private failure: string | null = null;
 
   constructor(private readonly deps: ElectronNotifierDeps) {}
 
@@ -46,8 +48,17 @@ export class ElectronNotifier implements Notifier {
       this.deps.onClick(target);
     });
     shown.on('close', forget);
-    shown.on('failed', forget);
+    shown.on('show', () => { this.failure = null; });
+    shown.on('failed', (_event: unknown, error: unknown) => {
+      forget();
+      this.failure = typeof error === 'string' && error ? error : 'the system refused it';
+    });
     shown.show();
+  }
+
+  /** Why the last notification could not be shown; null when it showed (or none was tried). */
+  lastFailure(): string | null {
+    return this.failure;
   }
 
   /** How many notifications are still on screen (tests, and a bound on what is held). */

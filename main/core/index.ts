@@ -6,6 +6,7 @@ import { chooseAgent } from './cluster/ssh-agent.js';
 import { SettingsService } from './config/settings.js';
 import { clusterChecks, settingsChecks } from './doctor/core-checks.js';
 import { runDoctor, type CheckResult, type DoctorCheck, type DoctorReport } from './doctor/doctor.js';
+import { modelChecks } from './doctor/model-checks.js';
 import { slurmChecks } from './doctor/slurm-checks.js';
 import type { ConfigStore, Logger, Notifier, PromptUser, SecretStore, StatusBoard } from './ports.js';
 import { createStatusBoard, sshLinkStatus } from './runtime/status-board.js';
@@ -103,7 +104,7 @@ export function createCore(deps: CoreDeps): Core {
   const probeCache = new Map<string, { at: number; result: CheckResult }>();
   const doctorChecks = () => [
     ...settingsChecks(checkDeps), ...clusterChecks(checkDeps), ...slurmChecks({ cluster, jobs, probeCache }),
-    ...slackDoctorChecks({ settings, secrets, logger: deps.logger }),
+    ...slackDoctorChecks({ settings, secrets, logger: deps.logger }), ...modelChecks({ settings, secrets }),
   ];
 
   return {

@@ -8,6 +8,7 @@ import type { ChannelsFor, SecretStatusView, SettingEntry, SettingsView } from '
 import type { AppInfo, Status } from '../../preload/contract.js';
 import { SETTINGS, SETTING_KEYS, isSettingKey } from '../core/config/keys.js';
 import type { SettingKey } from '../core/config/keys.js';
+import { runDoctor, type DoctorCheck } from '../core/doctor/doctor.js';
 import type { Core } from '../core/index.js';
 import type { Runtime } from '../core/runtime/runtime.js';
 import type { Navigator } from '../app/navigator.js';
@@ -33,6 +34,8 @@ export interface WindowHandlerDeps {
   openExternal(url: string): Promise<void>;
   /** The name of the person at the window, for approvals decided there (default: the local user name). */
   windowUser?: () => string;
+  /** Checks only the app can make (desktop notifications), run after the core's. */
+  appChecks?: () => DoctorCheck[];
 }
 
 /** The local user's name, for approvals decided at the window. */
@@ -49,7 +52,7 @@ export function localUserName(): string {
  * registers these over ipcMain, and the renderer tests bind the same functions into a browser
  * page against a real core.
  */
-export function windowHandlers({ services, appInfo, status, navigator, templatesDir, openExternal, windowUser = localUserName }: WindowHandlerDeps): WindowHandlers {
+export function windowHandlers({ services, appInfo, status, navigator, templatesDir, openExternal, windowUser = localUserName, appChecks }: WindowHandlerDeps): WindowHandlers {
   const core = async (): Promise<Core> => (await services()).core;
   /** A change takes effect in the background: the reply does not wait for Slack or SSH to connect. */
   const changed = (key: string): void => {
@@ -68,7 +71,7 @@ export function windowHandlers({ services, appInfo, status, navigator, templates
     'status:get': () => status(),
     'navigation:take': () => navigator.take(),
     'doctor:run': async () => {
-      const report = await (await core()).doctor();
+      const report = await runDoctor([...(await core()).doctorChecks(), ...(appChecks?.() ?? [])]);
       return report.checks.map(({ id, title, ok, message, fix, warning }) => ({ id, title, ok, message, fix, warning }));
     },
     'cluster:partitions': async () => {

@@ -59,6 +59,8 @@ export interface AnthropicEmulatorOptions {
   extraApiKeys?: string[];
   /** Characters per streamed text/JSON delta (default 8). */
   streamChunkChars?: number;
+  /** The model ids GET /v1/models knows (default KNOWN_MODELS). */
+  models?: string[];
   /**
    * Where every request body is appended as a JSON line (headers, with the key, are not), for the
    * secret scan that closes `npm test`. Default `<test homes root>/anthropic-emulator/<pid>-<port>.jsonl`;
@@ -196,12 +198,24 @@ function validateMessagesBody(body: Json): void {
   });
 }
 
+/** Model ids the emulated models endpoint knows by default (the SDK's current names). */
+export const KNOWN_MODELS = ['claude-opus-5-5', 'claude-sonnet-5-5', 'claude-haiku-5-5', 'claude-opus-4-6', 'claude-sonnet-4-6', 'claude-haiku-4-5', 'claude-sonnet-4-5', 'claude-sonnet-4-5-20250929'] as const;
+
+/** `claude-sonnet-5-5` → `Claude Sonnet 5.5`. */
+function displayName(id: string): string {
+  const m = /^claude-([a-z]+)-(\d+)(?:-(\d{1,2}))?(?:-\d{8})?$/.exec(id);
+  if (!m) return id;
+  const family = `${(m[1] ?? '').charAt(0).toUpperCase()}${(m[1] ?? '').slice(1)}`;
+  return `Claude ${family} ${m[2] ?? ''}${m[3] ? `.${m[3]}` : ''}`;
+}
+
 class AnthropicEmulatorImpl implements AnthropicEmulator {
   url = '';
   readonly apiKey: string;
   readonly requests: RecordedRequest[] = [];
   private readonly keys: Set<string>;
   private readonly chunk: number;
+  private readonly models: string[];
   private readonly queue: Script[] = [];
   private readonly waiters = new Waiters();
   private readonly hung = new Set<http.ServerResponse>();
@@ -214,6 +228,7 @@ class AnthropicEmulatorImpl implements AnthropicEmulator {
     this.apiKey = opts.apiKey ?? 'sk-ant-api03-emulated-key-0000000000';
     this.keys = new Set([this.apiKey, ...(opts.extraApiKeys ?? [])]);
     this.chunk = Math.max(1, opts.streamChunkChars ?? 8);
+    this.models = opts.models ?? [...KNOWN_MODELS];
     this.server = http.createServer((req, res) => {
       this.onRequest(req, res).catch((e: unknown) => {
         if (!res.headersSent) this.sendError(res, 500, 'api_error', `Anthropic emulator failed: ${String(e)}`);
@@ -281,7 +296,8 @@ class AnthropicEmulatorImpl implements AnthropicEmulator {
       this.record(rec);
     };
 
-    if (req.method !== 'POST' || path !== '/v1/messages') {
+    const modelPath = /^\/v1\/models(?:\/([^/]+))?$/.exec(path);
+    if (!(req.method === 'POST' && path === '/v1/messages') && !(req.method === 'GET' && modelPath)) {
       fail(404, 'not_found_error', `Not found: ${req.method ?? ''} ${path}`);
       return;
     }
@@ -290,6 +306,22 @@ class AnthropicEmulatorImpl implements AnthropicEmulator {
     const key = headers['x-api-key'] ?? bearer;
     if (!key || !this.keys.has(key)) {
       fail(401, 'authentication_error', headers['x-api-key'] !== undefined ? 'invalid x-api-key' : 'invalid bearer token');
+      return;
+    }
+    if (modelPath) {
+      // GET /v1/models/{model_id} (what a key check asks: free) and GET /v1/models (one page).
+      const id = modelPath[1] === undefined ? undefined : decodeURIComponent(modelPath[1]);
+      if (id !== undefined && !this.models.includes(id)) {
+        fail(404, 'not_found_error', `model: ${id}`);
+        return;
+      }
+      const info = (m: string): Json => ({ type: 'model', id: m, display_name: displayName(m), created_at: '2026-01-01T00:00:00Z' });
+      const out: Json = id !== undefined ? info(id) : { data: this.models.map(info), has_more: false, first_id: this.models[0] ?? null, last_id: this.models.at(-1) ?? null };
+      rec.status = 200;
+      rec.response = out;
+      res.writeHead(200, { 'content-type': 'application/json', 'request-id': `req_emu_${this.requests.length + 1}` });
+      res.end(JSON.stringify(out));
+      this.record(rec);
       return;
     }
     if (!headers['anthropic-version']) {

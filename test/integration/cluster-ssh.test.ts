@@ -111,6 +111,9 @@ describe('the core over real SSH to the testbed (ssh2 -> OpenSSH -> SLURM)', () 
     const report = JSON.parse(doc.stdout) as { checks: { id: string; ok: boolean; message: string }[] };
     expect(report.checks.find((c) => c.id === 'ssh.connect')).toMatchObject({ ok: true });
     expect(report.checks.find((c) => c.id === 'slurm.sinfo')?.message).toMatch(/gpu_normal \(default\), gpu_dev/);
+    // The login node is this machine: the clocks agree.
+    expect(report.checks.find((c) => c.id === 'cluster.clock')).toMatchObject({ ok: true, message: 'The clocks agree (within 2 s).' });
+    expect(report.checks.find((c) => c.id === 'llm.key')).toMatchObject({ ok: true, message: expect.stringContaining('commands only') });
     const ex = await runCli(['exec', '--', 'printf', '%s', 'a;b $(x)'], { home });
     expect(ex).toMatchObject({ code: 0, stdout: 'a;b $(x)' });
     const ex3 = await runCli(['exec', '--', 'sh', '-c', 'exit 3'], { home });

@@ -264,7 +264,7 @@ describe('the window on a real core', () => {
     await page.getByRole('button', { name: 'Run checks' }).click();
     await expect.poll(() => page.getByRole('status').textContent(), { timeout: 60_000 }).toMatch(/^All \d+ checks passed\.$/);
     const ids = await page.getByRole('list', { name: 'Check results' }).getByRole('listitem').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-check-id')));
-    expect(ids).toEqual(expect.arrayContaining(['settings.valid', 'secrets.keychain', 'secrets.present', 'ssh.connect', 'slurm.sinfo', 'cluster.remoteDir', 'slack.auth', 'slack.scopes', 'slack.socket']));
+    expect(ids).toEqual(expect.arrayContaining(['settings.valid', 'secrets.keychain', 'secrets.present', 'ssh.connect', 'slurm.sinfo', 'cluster.remoteDir', 'cluster.clock', 'slack.auth', 'slack.scopes', 'slack.socket', 'llm.key']));
     expect(await page.getByRole('img', { name: 'failed' }).count()).toBe(0);
     await shot('doctor');
   }, 90_000);

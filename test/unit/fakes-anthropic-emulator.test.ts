@@ -4,6 +4,7 @@ import Anthropic, {
   AuthenticationError,
   BadRequestError,
   InternalServerError,
+  NotFoundError,
   RateLimitError,
 } from '@anthropic-ai/sdk';
 import type { MessageParam, Tool } from '@anthropic-ai/sdk/resources/messages';
@@ -195,5 +196,23 @@ describe('Anthropic emulator with the real SDK', () => {
     const stream = await client.messages.create({ model: MODEL, max_tokens: 8, messages: ask('x'), stream: true });
     for await (const ev of stream) events.push(ev.type);
     expect(events).toEqual(['message_start', 'content_block_start', 'content_block_delta', 'content_block_stop', 'message_delta', 'message_stop']);
+  });
+});
+
+describe('Anthropic emulator: the models endpoint (what a key check asks)', () => {
+  it('retrieves a known model, lists them, answers 404 for an unknown one and 401 for a wrong key, as the API does', async () => {
+    const { emu, client } = await setup();
+    const info = await client.models.retrieve('claude-sonnet-5-5');
+    expect(info).toMatchObject({ type: 'model', id: 'claude-sonnet-5-5', display_name: 'Claude Sonnet 5.5' });
+    expect((await client.models.retrieve('claude-sonnet-4-5-20250929')).display_name).toBe('Claude Sonnet 4.5');
+    const page = await client.models.list();
+    expect(page.data.map((m) => m.id)).toContain('claude-haiku-4-5');
+    const missing = await client.models.retrieve('claude-nonesuch-1').catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(NotFoundError);
+    expect((missing as NotFoundError).message).toMatch(/model: claude-nonesuch-1/);
+    const wrong = new Anthropic({ baseURL: emu.url, apiKey: 'sk-ant-wrong', maxRetries: 0 });
+    await expect(wrong.models.retrieve('claude-sonnet-5-5')).rejects.toBeInstanceOf(AuthenticationError);
+    // No scripted reply was used: listing models costs nothing.
+    expect(emu.messageRequests).toHaveLength(0);
   });
 });

@@ -61,6 +61,18 @@ describe('ElectronNotifier', () => {
     }
   });
 
+  it('remembers why the last notification failed (for the doctor) until one shows', async () => {
+    const { notifier } = setup();
+    expect(notifier.lastFailure()).toBeNull();
+    await notifier.notify({ id: 'f', title: 't', body: 'b', target: 'job:3' });
+    fake.electron.notifications.at(-1)?.emit('failed', {}, 'Toast notifications are disabled');
+    expect(notifier.lastFailure()).toBe('Toast notifications are disabled');
+    expect(notifier.showing).toBe(0);
+    await notifier.notify({ id: 'g', title: 't', body: 'b', target: 'job:4' });
+    fake.electron.notifications.at(-1)?.emit('show');
+    expect(notifier.lastFailure()).toBeNull();
+  });
+
   it('lets go of a notification once it is closed', async () => {
     const { notifier } = setup();
     await notifier.notify({ id: 'd', title: 't', body: 'b', target: 'job:2' });

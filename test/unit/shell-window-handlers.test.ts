@@ -11,6 +11,7 @@ import type { PromptUser, SecretStore } from '../../main/core/ports.js';
 import type { Runtime } from '../../main/core/runtime/runtime.js';
 import { SecretRegistry } from '../../main/core/secrets/redact.js';
 import { isRelayError } from '../../main/core/errors.js';
+import { notificationsCheck } from '../../main/app/notify-check.js';
 import { createNavigator } from '../../main/app/navigator.js';
 import { windowHandlers } from '../../main/ipc/window-handlers.js';
 import { ApprovalBroker } from '../../main/core/slack/approvals.js';
@@ -193,6 +194,21 @@ describe('jobs:openSlackThread', () => {
 });
 
 describe('doctor:run', () => {
+  it('adds the app\'s own checks (desktop notifications) after the core\'s', async () => {
+    const { core } = setup();
+    const handlers = windowHandlers({
+      services: async () => ({ core, runtime: {} as unknown as Runtime }),
+      appInfo: () => ({ version: '0.1.0', platform: 'linux' }),
+      status: () => { throw new Error('not used'); },
+      navigator: createNavigator({ showWindow: () => undefined, send: () => undefined }),
+      openExternal: async () => undefined,
+      appChecks: () => [notificationsCheck(() => ({ supported: true, trayEnabled: true, lastFailure: 'Toast notifications are disabled', platform: 'win32' }))],
+    });
+    const checks = await handlers['doctor:run']();
+    expect(checks.map((c) => c.id).slice(0, core.doctorChecks().length)).toEqual(core.doctorChecks().map((c) => c.id));
+    expect(checks.at(-1)).toMatchObject({ id: 'notify.desktop', ok: false, message: 'The last notification could not be shown: Toast notifications are disabled.', fix: expect.stringContaining('Settings → System → Notifications') });
+  });
+
   it('carries a passed check’s warning to the window', async () => {
     const { core, handlers } = setup();
     const checks = await handlers['doctor:run']();

@@ -9,7 +9,13 @@ export interface CoreCheckDeps {
   /** Null when no cluster is configured; throwing means the target could not be resolved. */
   cluster: () => ClusterService;
   keychainError: string | null;
+  /** This computer's clock (default Date.now), for the clock-skew check. */
+  now?: () => number;
 }
+
+/** Clock skew past this is worth a warning (sacct times, the cron catch-up window); past SKEW_FAIL_S it is a failure. */
+export const SKEW_WARN_S = 60;
+export const SKEW_FAIL_S = 300;
 
 export function settingsChecks(d: CoreCheckDeps): DoctorCheck[] {
   return [
@@ -75,6 +81,28 @@ export function clusterChecks(d: CoreCheckDeps): DoctorCheck[] {
       async run() {
         const dir = await d.cluster().remoteDir();
         return { ok: true, message: `${dir} exists and is writable.` };
+      },
+    },
+    {
+      id: 'cluster.clock',
+      title: 'Clock skew with the login node',
+      async run() {
+        const now = d.now ?? Date.now;
+        const before = now();
+        const out = (await d.cluster().run(['date', '+%s'], { timeoutMs: 30_000, idempotent: true })).trim();
+        const after = now();
+        const remote = Number(out);
+        if (!/^\d+$/.test(out) || !Number.isFinite(remote)) {
+          return { ok: true, warning: true, message: `The login node's \`date +%s\` printed ${JSON.stringify(out.slice(0, 40))}, not a time, so the clocks could not be compared.`, fix: 'Check that `date` works on the login node (`hpc-relay exec -- date +%s`).' };
+        }
+        // The remote second was read somewhere between before and after: compare with the middle.
+        const skew = Math.round(remote - (before + after) / 2000);
+        const abs = Math.abs(skew);
+        const which = skew > 0 ? 'ahead of' : 'behind';
+        const fix = 'Turn on automatic time (NTP) on this computer; if it is already on, tell your cluster admins the login node\'s clock is off.';
+        if (abs >= SKEW_FAIL_S) return { ok: false, message: `The login node's clock is ${abs} s ${which} this computer's: job times, the events file and monitors' catch-up after sleep would be misread.`, fix };
+        if (abs >= SKEW_WARN_S) return { ok: true, warning: true, message: `The login node's clock is ${abs} s ${which} this computer's.`, fix };
+        return { ok: true, message: abs <= 2 ? 'The clocks agree (within 2 s).' : `The clocks are ${abs} s apart (fine).` };
       },
     },
   ];

@@ -3,6 +3,7 @@
  * models endpoint (free: no tokens are spent). The key itself never appears in a message.
  */
 import Anthropic, { APIConnectionError, APIError } from '@anthropic-ai/sdk';
+import { DEFAULT_MODEL } from '../config/keys.js';
 import { describeError } from '../errors.js';
 
 export interface ModelCheckInput {
@@ -30,7 +31,7 @@ export async function checkModel(input: ModelCheckInput): Promise<ModelCheckResu
       return { ok: false, message: `The model API refused the API key (HTTP ${e.status}).`, fix: 'Check that you pasted the whole key and that it is active in console.anthropic.com.' };
     }
     if (e instanceof APIError && e.status === 404) {
-      return { ok: false, message: `The API key works, but there is no model called "${input.model}".`, fix: 'Pick a model from the list, for example claude-sonnet-4-5.' };
+      return { ok: false, message: `The API key works, but there is no model called "${input.model}".`, fix: `Pick a model your key can use, for example ${DEFAULT_MODEL} (\`hpc-relay config set llm.model ${DEFAULT_MODEL}\`).` };
     }
     if (e instanceof APIConnectionError) {
       return { ok: false, message: `Could not reach the model API${input.baseUrl ? ` at ${input.baseUrl}` : ''}: ${describeError(e)}.`, fix: 'Check the network connection (and llm.baseUrl when you use a gateway).' };

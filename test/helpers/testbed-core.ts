@@ -30,20 +30,28 @@ export function testbedSettings(tb: TestbedInfo, over: Record<string, unknown> =
   };
 }
 
-/** A real core (real settings file, real SSH) aimed at the testbed. */
-export function testbedCore(tb: TestbedInfo, opts: { prompt?: PromptUser; settings?: Record<string, unknown>; home?: string } = {}): Core {
-  const home = opts.home ?? makeHome('core');
+/**
+ * A real core in a fresh test home (real settings file, store and logger, no keychain: secrets
+ * come from `env`), with `settings` applied. Close it when done.
+ */
+export function localCore(opts: { label?: string; home?: string; env?: NodeJS.ProcessEnv; prompt?: PromptUser; settings?: Record<string, unknown> } = {}): Core {
+  const home = opts.home ?? makeHome(opts.label ?? 'core');
   const registry = new SecretRegistry();
   const core = createCore({
     home,
     configStore: new FileConfigStore(home),
     keychain: null,
     keychainError: 'not used in this test',
-    env: {},
+    env: opts.env ?? {},
     registry,
     logger: createLogger({ file: path.join(home, 'logs', 'hpc-relay.log'), registry }),
     prompt: opts.prompt ?? new ScriptedPrompt(),
   });
-  for (const [k, v] of Object.entries(testbedSettings(tb, opts.settings))) core.settings.set(k, v);
+  for (const [k, v] of Object.entries(opts.settings ?? {})) core.settings.set(k, v);
   return core;
+}
+
+/** A real core (real settings file, real SSH) aimed at the testbed. */
+export function testbedCore(tb: TestbedInfo, opts: { prompt?: PromptUser; settings?: Record<string, unknown>; home?: string } = {}): Core {
+  return localCore({ ...opts, settings: testbedSettings(tb, opts.settings) });
 }

@@ -5,14 +5,9 @@
  * agent's poster is the Slack hub's thread poster over a running gateway (Bolt's WebClient), and
  * the Slack emulator receives the post and the file.
  */
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FileConfigStore } from '../../main/core/config/file-config-store.js';
-import { createCore } from '../../main/core/index.js';
 import type { Core } from '../../main/core/index.js';
-import { createLogger } from '../../main/core/log/logger.js';
 import type { ThreadFile, ThreadPoster, ThreadRef } from '../../main/core/agent/ports.js';
-import { SecretRegistry } from '../../main/core/secrets/redact.js';
 import { buildRunsChartSvg } from '../../main/core/slack/chart.js';
 import { createSlackGateway } from '../../main/core/slack/gateway.js';
 import { slackHub } from '../../main/core/slack/wiring.js';
@@ -20,8 +15,7 @@ import { reply, type RecordedRequest, type ScriptedReply } from '../fakes/anthro
 import { createMemoryLogger } from '../fakes/memory-logger.js';
 import { startSlackEmulator, type SlackEmulator } from '../fakes/slack-emulator.js';
 import { TEST_SECRETS } from '../fixtures/test-secrets.js';
-import { ScriptedPrompt } from '../helpers/testbed-core.js';
-import { makeHome } from '../helpers/temp-home.js';
+import { localCore } from '../helpers/testbed-core.js';
 import { harness, requestText, type Harness } from './agent-harness.js';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -70,12 +64,7 @@ async function finishJobs(h: Harness, failing: readonly number[] = []): Promise<
 }
 
 function core(): Core {
-  const home = makeHome('research-report');
-  const registry = new SecretRegistry();
-  const c = createCore({
-    home, configStore: new FileConfigStore(home), keychain: null, keychainError: 'not used in this test', env: {}, registry,
-    logger: createLogger({ file: path.join(home, 'logs', 'hpc-relay.log'), registry }), prompt: new ScriptedPrompt(),
-  });
+  const c = localCore({ label: 'research-report' });
   cleanups.push(() => c.close());
   return c;
 }

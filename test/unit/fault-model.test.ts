@@ -8,13 +8,9 @@
  * The agent's model-call tests (test/unit/agent-cost.test.ts) cover the gateway's retry arithmetic;
  * this file is about what reaches the user through Slack.
  */
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAgent } from '../../main/core/agent/index.js';
-import { FileConfigStore } from '../../main/core/config/file-config-store.js';
-import { createCore, type Core } from '../../main/core/index.js';
-import { createLogger } from '../../main/core/log/logger.js';
-import { SecretRegistry } from '../../main/core/secrets/redact.js';
+import type { Core } from '../../main/core/index.js';
 import { createSlackGateway } from '../../main/core/slack/gateway.js';
 import type { SlackPorts } from '../../main/core/slack/jobs-api.js';
 import { corePorts } from '../../main/core/slack/wiring.js';
@@ -24,8 +20,7 @@ import { createMemoryLogger } from '../fakes/memory-logger.js';
 import { startSlackEmulator, type ApiCall, type SlackEmulator } from '../fakes/slack-emulator.js';
 import { TEST_SECRETS } from '../fixtures/test-secrets.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-http-proxy.js';
-import { ScriptedPrompt } from '../helpers/testbed-core.js';
-import { makeHome } from '../helpers/temp-home.js';
+import { localCore } from '../helpers/testbed-core.js';
 
 const CHANNEL = 'C0GENERAL01';
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -52,12 +47,7 @@ async function rig(ports?: (c: Core) => SlackPorts): Promise<Rig> {
   cleanups.push(() => model.close());
   const proxy = await startFaultProxy(model.url);
   cleanups.push(() => proxy.close());
-  const home = makeHome('fault-model');
-  const registry = new SecretRegistry();
-  const c = createCore({
-    home, configStore: new FileConfigStore(home), keychain: null, keychainError: 'not used in this test', env: { HPC_RELAY_ANTHROPIC_API_KEY: TEST_SECRETS.anthropic }, registry,
-    logger: createLogger({ file: path.join(home, 'logs', 'hpc-relay.log'), registry }), prompt: new ScriptedPrompt(),
-  });
+  const c = localCore({ label: 'fault-model', env: { HPC_RELAY_ANTHROPIC_API_KEY: TEST_SECRETS.anthropic } });
   cleanups.push(() => c.close());
   c.settings.set('llm.enabled', true);
   c.settings.set('llm.baseUrl', proxy.url);
@@ -65,7 +55,7 @@ async function rig(ports?: (c: Core) => SlackPorts): Promise<Rig> {
   const slack = await startSlackEmulator();
   cleanups.push(() => slack.close());
   const gw = createSlackGateway({
-    botToken: slack.botToken, appToken: slack.appToken, apiUrl: slack.apiUrl, logger: createMemoryLogger(), registry,
+    botToken: slack.botToken, appToken: slack.appToken, apiUrl: slack.apiUrl, logger: createMemoryLogger(), registry: c.registry,
     allowedUsers: () => [slack.defaultUserId], homeChannel: () => CHANNEL, ports: ports?.(c) ?? corePorts(c),
   });
   cleanups.push(() => gw.stop());

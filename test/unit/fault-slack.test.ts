@@ -10,12 +10,9 @@
  */
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FileConfigStore } from '../../main/core/config/file-config-store.js';
-import { createCore, type Core } from '../../main/core/index.js';
-import { createLogger } from '../../main/core/log/logger.js';
+import type { Core } from '../../main/core/index.js';
 import { NotifyDispatcher } from '../../main/core/notify/dispatcher.js';
 import { composeJobEnd } from '../../main/core/notify/job-messages.js';
-import { SecretRegistry } from '../../main/core/secrets/redact.js';
 import { createSlackGateway, type SlackGateway, type SlackGatewayOptions } from '../../main/core/slack/gateway.js';
 import { FileThreadMemory } from '../../main/core/slack/threads.js';
 import { corePorts, slackHub } from '../../main/core/slack/wiring.js';
@@ -23,8 +20,7 @@ import type { SacctJob } from '../../main/core/slurm/sacct-parser.js';
 import { createMemoryLogger, type MemoryLogger } from '../fakes/memory-logger.js';
 import { startSlackEmulator, type SlackEmulator, type SlackEmulatorOptions } from '../fakes/slack-emulator.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-http-proxy.js';
-import { ScriptedPrompt } from '../helpers/testbed-core.js';
-import { makeHome } from '../helpers/temp-home.js';
+import { localCore } from '../helpers/testbed-core.js';
 
 const HOME_CHANNEL = 'C0GENERAL01';
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -33,12 +29,7 @@ afterEach(async () => {
 });
 
 function core(): Core {
-  const home = makeHome('fault-slack');
-  const registry = new SecretRegistry();
-  const c = createCore({
-    home, configStore: new FileConfigStore(home), keychain: null, keychainError: 'not used in this test', env: {}, registry,
-    logger: createLogger({ file: path.join(home, 'logs', 'hpc-relay.log'), registry }), prompt: new ScriptedPrompt(),
-  });
+  const c = localCore({ label: 'fault-slack' });
   cleanups.push(() => c.close());
   return c;
 }

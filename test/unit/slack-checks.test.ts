@@ -1,17 +1,11 @@
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FileConfigStore } from '../../main/core/config/file-config-store.js';
 import { runDoctor } from '../../main/core/doctor/doctor.js';
-import { createCore } from '../../main/core/index.js';
 import type { Core } from '../../main/core/index.js';
-import { createLogger } from '../../main/core/log/logger.js';
-import { SecretRegistry } from '../../main/core/secrets/redact.js';
 import { slackChecks } from '../../main/core/slack/checks.js';
 import { REQUIRED_BOT_EVENTS, REQUIRED_BOT_SCOPES, slackAppManifest } from '../../main/core/slack/manifest.js';
 import { startSlackEmulator } from '../fakes/slack-emulator.js';
 import type { SlackEmulator, SlackEmulatorOptions } from '../fakes/slack-emulator.js';
-import { ScriptedPrompt } from '../helpers/testbed-core.js';
-import { makeHome } from '../helpers/temp-home.js';
+import { localCore } from '../helpers/testbed-core.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -25,13 +19,7 @@ async function emulator(opts: SlackEmulatorOptions = {}): Promise<SlackEmulator>
 }
 
 function core(emu: SlackEmulator, settings: Record<string, unknown> = {}, env: Record<string, string> = {}): Core {
-  const home = makeHome('slack-checks');
-  const registry = new SecretRegistry();
-  const c = createCore({
-    home, configStore: new FileConfigStore(home), keychain: null, keychainError: 'not used in this test',
-    env: { HPC_RELAY_SLACK_BOT_TOKEN: emu.botToken, HPC_RELAY_SLACK_APP_TOKEN: emu.appToken, ...env },
-    registry, logger: createLogger({ file: path.join(home, 'logs', 'hpc-relay.log'), registry }), prompt: new ScriptedPrompt(),
-  });
+  const c = localCore({ label: 'slack-checks', env: { HPC_RELAY_SLACK_BOT_TOKEN: emu.botToken, HPC_RELAY_SLACK_APP_TOKEN: emu.appToken, ...env } });
   c.settings.set('slack.apiUrl', emu.apiUrl);
   c.settings.set('slack.allowedUsers', [emu.defaultUserId]);
   for (const [k, v] of Object.entries(settings)) c.settings.set(k, v);

@@ -1,17 +1,11 @@
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FileConfigStore } from '../../main/core/config/file-config-store.js';
-import { createCore } from '../../main/core/index.js';
 import type { Core } from '../../main/core/index.js';
-import { createLogger } from '../../main/core/log/logger.js';
-import { SecretRegistry } from '../../main/core/secrets/redact.js';
 import { createSlackGateway } from '../../main/core/slack/gateway.js';
 import { corePorts, metricSeriesOf, slackHub } from '../../main/core/slack/wiring.js';
 import { createMemoryLogger } from '../fakes/memory-logger.js';
 import { startSlackEmulator } from '../fakes/slack-emulator.js';
 import type { SlackEmulator } from '../fakes/slack-emulator.js';
-import { ScriptedPrompt } from '../helpers/testbed-core.js';
-import { makeHome } from '../helpers/temp-home.js';
+import { localCore } from '../helpers/testbed-core.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -19,12 +13,7 @@ afterEach(async () => {
 });
 
 function core(): Core {
-  const home = makeHome('slack-wiring');
-  const registry = new SecretRegistry();
-  const c = createCore({
-    home, configStore: new FileConfigStore(home), keychain: null, keychainError: 'not used in this test', env: {}, registry,
-    logger: createLogger({ file: path.join(home, 'logs', 'hpc-relay.log'), registry }), prompt: new ScriptedPrompt(),
-  });
+  const c = localCore({ label: 'slack-wiring' });
   cleanups.push(() => c.close());
   return c;
 }

@@ -116,7 +116,8 @@ function panel(s: MetricSeries, color: string, x0: number, y0: number, w: number
   if (o.target !== undefined && Number.isFinite(o.target)) {
     const y = sy(o.target).toFixed(1);
     parts.push(`<line x1="${x0 + pad.l}" y1="${y}" x2="${x0 + pad.l + pw}" y2="${y}" stroke="#dc2626" stroke-width="1.5" stroke-dasharray="6 4"/>`);
-    parts.push(`<text x="${x0 + pad.l + pw - 4}" y="${y}" dy="-5" font-size="11" text-anchor="end" fill="#dc2626">${esc(`target ${fmtTick(o.target)}`)}</text>`);
+    // On the left: runs improve toward the target, so the right end is where the best one sits.
+    parts.push(`<text x="${x0 + pad.l + 4}" y="${y}" dy="-5" font-size="11" text-anchor="start" fill="#dc2626">${esc(`target ${fmtTick(o.target)}`)}</text>`);
   }
   for (const m of missing) {
     const [x, y] = [sx(m), y0 + pad.t + ph - 7];

@@ -182,6 +182,22 @@ describe('research loop (event-driven; fake cluster services, real store and emu
     expect(h.emu.messageRequests).toHaveLength(1);
   });
 
+  it('a round\'s results are the runs of the round before, even when that round ran fewer than the loop runs at a time', async () => {
+    const h = await setup();
+    // Round 2 gets one usable proposal (the other repeats round 1): round 3's post must list that one run only.
+    const rounds = { 1: [{ lr: 0.001 }, { lr: 0.3 }], 2: [{ lr: 0.1 }, { lr: 0.3 }], 3: [{ lr: 0.01 }, { lr: 0.05 }] };
+    for (let i = 0; i < 3; i++) h.emu.enqueue(proposer(rounds));
+    await h.agent.research.start('research val_acc ≥ 0.95 on cnn_train, at most 6 runs, 2 at a time, plateau 5, with epochs=2', { conversationId: CONV, where: WHERE });
+    h.clock.t += 60_000;
+    await finishJobs(h);
+    expect(h.services.submitted.map((j) => j.params.lr)).toEqual([0.001, 0.3, 0.1]);
+    h.clock.t += 60_000;
+    await finishJobs(h);
+    const round3 = h.poster.posts.map((p) => p.text).find((t) => t.startsWith('Research round 3:')) ?? '';
+    expect(round3).toContain('Results: #3 lr=0.1 → val_acc 0.769. Best so far val_acc 0.769 (#3)');
+    expect(round3).not.toContain('#2 lr=0.3 →');
+  });
+
   it('checks proposals in code: out of bounds, not tunable, fixed or repeated values are never submitted', async () => {
     const h = await setup();
     h.emu.enqueue(proposer({

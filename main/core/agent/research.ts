@@ -313,7 +313,7 @@ export class ResearchEngine {
         launched.push(`#${n} ${show(this.varied(params, goal))} (not submitted: ${describeError(e).slice(0, 120)})`);
       }
     }
-    await this.post(this.where(loop), this.roundUpdate(goal, round, runs, launched, rejected, proposal.note));
+    await this.post(this.where(loop), this.roundUpdate(goal, round, runs, loop.updatedAt, launched, rejected, proposal.note));
     // Nothing was submitted: no completion event will ever come, and retrying would fail the same way.
     if (failures.length === accepted.length) {
       const fresh = this.deps.store.loop(loopId);
@@ -347,9 +347,14 @@ export class ResearchEngine {
     return bestRunOf(goal, runs);
   }
 
-  private roundUpdate(goal: ResearchGoal, round: number, before: RunRow[], launched: string[], rejected: string[], note: string | undefined): string {
+  /**
+   * The round's post: the previous round's results (its runs were launched after that round
+   * began, `lastRoundAt`, the loop's update time before this one; a round may have had fewer runs
+   * than `parallel`), the best so far, and what this round launched.
+   */
+  private roundUpdate(goal: ResearchGoal, round: number, before: RunRow[], lastRoundAt: number, launched: string[], rejected: string[], note: string | undefined): string {
     const lines: string[] = [];
-    const finishedLastRound = before.filter((r) => r.status !== 'running' && r.status !== 'submitting');
+    const finishedLastRound = before.filter((r) => r.status !== 'running' && r.status !== 'submitting' && r.launchedAt >= lastRoundAt);
     const last = finishedLastRound.slice(-goal.parallel);
     if (last.length) {
       const results = last.map((r) => `#${before.indexOf(r) + 1} ${show(this.varied(r.params, goal))} → ${r.metric !== null ? `${goal.metric} ${fmt(r.metric)}` : (r.finalState ?? 'no result')}`);

@@ -12,8 +12,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { ClusterService } from '../../main/core/cluster/cluster-service.js';
-import type { ExecOptions, ExecResult } from '../../main/core/cluster/ssh-session.js';
 import { createJobService } from '../../main/core/jobs/index.js';
 import { JobTracker } from '../../main/core/jobs/job-tracker.js';
 import { JobsRuntime } from '../../main/core/jobs/jobs-runtime.js';
@@ -23,6 +21,7 @@ import { JobStore } from '../../main/core/store/job-store.js';
 import { FakeSlurm } from '../fixtures/slurm/fake-slurm.js';
 import { createMemoryLogger } from '../fakes/memory-logger.js';
 import { testbedCore } from '../helpers/testbed-core.js';
+import { CountingCluster } from '../helpers/counting-cluster.js';
 
 const tb = inject('testbed');
 const RUN = `bench-${process.pid}-${Date.now()}`;
@@ -36,17 +35,6 @@ const quantile = (xs: readonly number[], q: number) => {
 };
 const sec = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
-class CountingCluster extends ClusterService {
-  readonly programs: string[] = [];
-  override exec(argv: readonly string[], opts?: ExecOptions): Promise<ExecResult> {
-    this.programs.push(argv[0] ?? '');
-    return super.exec(argv, opts);
-  }
-  override run(argv: readonly string[], opts?: ExecOptions): Promise<string> {
-    this.programs.push(argv[0] ?? '');
-    return super.run(argv, opts);
-  }
-}
 
 const report: string[] = [];
 

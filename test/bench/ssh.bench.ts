@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { SshSession } from '../../main/core/cluster/ssh-session.js';
 import { makeHome } from '../helpers/temp-home.js';
-import { testbedSession } from '../testbed/ssh-kit.js';
+import { opensshArgs, testbedSession } from '../testbed/ssh-kit.js';
 
 const execFileAsync = promisify(execFile);
 const tb = inject('testbed');
@@ -21,17 +21,7 @@ const WARMUP = 5;
 const RESULTS = path.join(import.meta.dirname, 'results', 'ssh.md');
 
 /** Strict, hermetic OpenSSH options: the testbed key and known_hosts, nothing from ~/.ssh. */
-const OPENSSH = [
-  '-F', '/dev/null',
-  '-i', tb.identityFile,
-  '-p', String(tb.port),
-  '-o', 'BatchMode=yes',
-  '-o', 'IdentitiesOnly=yes',
-  '-o', 'StrictHostKeyChecking=yes',
-  '-o', `UserKnownHostsFile=${tb.knownHostsFile}`,
-  '-o', 'GlobalKnownHostsFile=/dev/null',
-  '-o', 'LogLevel=ERROR',
-];
+const OPENSSH = opensshArgs(tb);
 const DEST = `${tb.user}@${tb.host}`;
 
 interface Stats { median: number; p95: number; mean: number; min: number; max: number }

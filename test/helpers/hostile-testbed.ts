@@ -7,8 +7,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
-import { ClusterService } from '../../main/core/cluster/cluster-service.js';
-import type { ExecOptions, ExecResult } from '../../main/core/cluster/ssh-session.js';
 import type { Core } from '../../main/core/index.js';
 import { createJobService } from '../../main/core/jobs/index.js';
 import type { JobService, TemplateRenderer } from '../../main/core/jobs/index.js';
@@ -17,19 +15,8 @@ import type { TestbedInfo } from '../testbed/testbed-info.js';
 import { HOSTILE_TEMPLATES_DIR } from './hostile-corpus.js';
 import { makeHome } from './temp-home.js';
 import { testbedCore } from './testbed-core.js';
+import { CountingCluster } from './counting-cluster.js';
 
-/** A ClusterService that records every remote command's program (sbatch, scancel, …). */
-export class CountingCluster extends ClusterService {
-  readonly programs: string[] = [];
-  override exec(argv: readonly string[], opts?: ExecOptions): Promise<ExecResult> {
-    this.programs.push(argv[0] ?? '');
-    return super.exec(argv, opts);
-  }
-  override run(argv: readonly string[], opts?: ExecOptions): Promise<string> {
-    this.programs.push(argv[0] ?? '');
-    return super.run(argv, opts);
-  }
-}
 
 /** The fixture templates (argv) and the bundled ones, rendered by the real renderer. */
 export function hostileTemplates(): TemplateRenderer {

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { createCore, type Core } from '../../main/core/index.js';
 import { FileConfigStore } from '../../main/core/config/file-config-store.js';
 import { createLogger } from '../../main/core/log/logger.js';
-import type { PromptRequest, PromptUser } from '../../main/core/ports.js';
+import type { Logger, PromptRequest, PromptUser, SecretStore } from '../../main/core/ports.js';
 import { SecretRegistry } from '../../main/core/secrets/redact.js';
 import type { TestbedInfo } from '../testbed/testbed-info.js';
 import { makeHome } from './temp-home.js';
@@ -31,20 +31,22 @@ export function testbedSettings(tb: TestbedInfo, over: Record<string, unknown> =
 }
 
 /**
- * A real core in a fresh test home (real settings file, store and logger, no keychain: secrets
- * come from `env`), with `settings` applied. Close it when done.
+ * A real core in a fresh test home (real settings file, store and logger; no keychain unless one
+ * is given, so secrets come from `env`), with `settings` applied. Close it when done.
  */
-export function localCore(opts: { label?: string; home?: string; env?: NodeJS.ProcessEnv; prompt?: PromptUser; settings?: Record<string, unknown> } = {}): Core {
+export function localCore(opts: {
+  label?: string; home?: string; env?: NodeJS.ProcessEnv; prompt?: PromptUser; settings?: Record<string, unknown>; keychain?: SecretStore; logger?: Logger; logLevel?: 'debug' | 'info';
+} = {}): Core {
   const home = opts.home ?? makeHome(opts.label ?? 'core');
   const registry = new SecretRegistry();
   const core = createCore({
     home,
     configStore: new FileConfigStore(home),
-    keychain: null,
-    keychainError: 'not used in this test',
+    keychain: opts.keychain ?? null,
+    keychainError: opts.keychain ? null : 'not used in this test',
     env: opts.env ?? {},
     registry,
-    logger: createLogger({ file: path.join(home, 'logs', 'hpc-relay.log'), registry }),
+    logger: opts.logger ?? createLogger({ file: path.join(home, 'logs', 'hpc-relay.log'), registry, ...(opts.logLevel ? { level: opts.logLevel } : {}) }),
     prompt: opts.prompt ?? new ScriptedPrompt(),
   });
   for (const [k, v] of Object.entries(opts.settings ?? {})) core.settings.set(k, v);

@@ -7,8 +7,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { ClusterService } from '../../main/core/cluster/cluster-service.js';
-import type { ExecOptions, ExecResult } from '../../main/core/cluster/ssh-session.js';
 import type { Core } from '../../main/core/index.js';
 import { createJobService, type JobService } from '../../main/core/jobs/index.js';
 import { JobsRuntime } from '../../main/core/jobs/jobs-runtime.js';
@@ -16,6 +14,7 @@ import { systemClock, type Notification } from '../../main/core/ports.js';
 import type { FinalizeResult } from '../../main/core/store/job-store.js';
 import { makeHome } from '../helpers/temp-home.js';
 import { testbedCore } from '../helpers/testbed-core.js';
+import { CountingCluster } from '../helpers/counting-cluster.js';
 
 const tb = inject('testbed');
 const RUN = `${process.pid}-${Date.now()}`;
@@ -80,19 +79,6 @@ async function until<T>(what: string, fn: () => Promise<T | null | undefined> | 
   }
 }
 
-/** A ClusterService that counts every remote command by program. */
-class CountingCluster extends ClusterService {
-  readonly programs: string[] = [];
-  override exec(argv: readonly string[], opts?: ExecOptions): Promise<ExecResult> {
-    this.programs.push(argv[0] ?? '');
-    return super.exec(argv, opts);
-  }
-  override run(argv: readonly string[], opts?: ExecOptions): Promise<string> {
-    // ClusterService.run reaches the session directly, not through exec: count it here.
-    this.programs.push(argv[0] ?? '');
-    return super.run(argv, opts);
-  }
-}
 
 describe.concurrent('jobs on the real testbed', () => {
   it('a job that completes is noticed through the events file within seconds, not at the poll tick', async () => {

@@ -3,6 +3,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, inject, it } from 'vitest';
+import { opensshArgs } from '../testbed/ssh-kit.js';
 import type { TestbedInfo } from '../testbed/testbed-info.js';
 
 const execFileAsync = promisify(execFile);
@@ -10,16 +11,8 @@ const execFileAsync = promisify(execFile);
 /** Run a command on the testbed with the system OpenSSH client (argv array, no local shell). */
 async function sshRun(tb: TestbedInfo, remoteCommand: string): Promise<string> {
   const args = [
-    '-F', '/dev/null',
-    '-i', tb.identityFile,
-    '-p', String(tb.port),
-    '-o', 'BatchMode=yes',
-    '-o', 'IdentitiesOnly=yes',
-    '-o', 'StrictHostKeyChecking=yes',
-    '-o', `UserKnownHostsFile=${tb.knownHostsFile}`,
-    '-o', 'GlobalKnownHostsFile=/dev/null',
+    ...opensshArgs(tb),
     '-o', 'ConnectTimeout=10',
-    '-o', 'LogLevel=ERROR',
     `${tb.user}@${tb.host}`,
     remoteCommand,
   ];

@@ -5,13 +5,13 @@ import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { createCore, type Core } from '../../main/core/index.js';
-import { FileConfigStore } from '../../main/core/config/file-config-store.js';
+import type { Core } from '../../main/core/index.js';
 import { createLogger } from '../../main/core/log/logger.js';
 import type { Logger, PromptRequest, PromptUser, SecretStore } from '../../main/core/ports.js';
 import { SecretRegistry } from '../../main/core/secrets/redact.js';
 import { SshSession, type SshSessionDeps } from '../../main/core/cluster/ssh-session.js';
 import type { SshTarget } from '../../main/core/cluster/ssh-target.js';
+import { localCore } from '../helpers/testbed-core.js';
 import type { TestbedInfo } from './testbed-info.js';
 
 const execFileAsync = promisify(execFile);
@@ -104,22 +104,25 @@ export function testbedSession(tb: TestbedInfo, over: Partial<SshSessionDeps> = 
 
 /**
  * A real core (settings file, logger, secrets service over `keychain`) with the given settings
- * and environment; unlike test/helpers/testbed-core.ts, nothing is preset.
+ * and environment; unlike testbedCore, nothing is preset. Debug-level logs, for the SSH tests.
  */
 export function coreWith(home: string, opts: { settings: Record<string, unknown>; prompt: PromptUser; keychain?: SecretStore; env?: NodeJS.ProcessEnv; logger?: Logger }): Core {
-  const registry = new SecretRegistry();
-  const core = createCore({
-    home,
-    configStore: new FileConfigStore(home),
-    keychain: opts.keychain ?? null,
-    keychainError: opts.keychain ? null : 'not used in this test',
-    env: opts.env ?? {},
-    registry,
-    logger: opts.logger ?? createLogger({ file: path.join(home, 'logs', 'hpc-relay.log'), registry, level: 'debug' }),
-    prompt: opts.prompt,
-  });
-  for (const [k, v] of Object.entries(opts.settings)) core.settings.set(k, v);
-  return core;
+  return localCore({ ...opts, home, logLevel: 'debug' });
+}
+
+/** OpenSSH client options for the testbed, hermetic: its key and known_hosts, nothing from ~/.ssh, no prompts. */
+export function opensshArgs(tb: TestbedInfo): string[] {
+  return [
+    '-F', '/dev/null',
+    '-i', tb.identityFile,
+    '-p', String(tb.port),
+    '-o', 'BatchMode=yes',
+    '-o', 'IdentitiesOnly=yes',
+    '-o', 'StrictHostKeyChecking=yes',
+    '-o', `UserKnownHostsFile=${tb.knownHostsFile}`,
+    '-o', 'GlobalKnownHostsFile=/dev/null',
+    '-o', 'LogLevel=ERROR',
+  ];
 }
 
 /** The testbed's encrypted key and its passphrase (test-only; never print it). */

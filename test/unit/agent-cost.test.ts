@@ -1,18 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { costUsd, pricingFor } from '../../main/core/agent/pricing.js';
 import { reply } from '../fakes/anthropic-emulator.js';
-import { denyAll, harness, type Harness } from './agent-harness.js';
+import { denyAll, harnessPerTest, type Harness } from './agent-harness.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()?.();
-});
-
-async function setup(o: Parameters<typeof harness>[0] = {}): Promise<Harness> {
-  const h = await harness(o);
-  cleanups.push(() => h.close());
-  return h;
-}
+const setup = harnessPerTest();
 
 const WHERE = { channelId: 'D0ADA' };
 const M = 1_000_000;

@@ -1,18 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AgentIo, ApprovalOutcome, ApprovalRequest } from '../../main/core/slack/jobs-api.js';
 import { reply } from '../fakes/anthropic-emulator.js';
-import { denyAll, harness, lastToolResults, requestText, type Harness } from './agent-harness.js';
+import { denyAll, harnessPerTest, lastToolResults, requestText, type Harness } from './agent-harness.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()?.();
-});
-
-async function setup(o: Parameters<typeof harness>[0] = {}): Promise<Harness> {
-  const h = await harness(o);
-  cleanups.push(() => h.close());
-  return h;
-}
+const setup = harnessPerTest();
 
 const WHERE = { channelId: 'C0LAB', threadTs: '1700000000.000300' };
 const CONV = 'slack:C0LAB:1700000000.000300';

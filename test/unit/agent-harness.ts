@@ -3,6 +3,7 @@
  * Anthropic emulator (the real SDK over HTTP), services that record what the tools asked for,
  * a poster and an approver that record what they were given.
  */
+import { afterEach } from 'vitest';
 import path from 'node:path';
 import { openDatabase, type Db } from '../../main/core/store/database.js';
 import { AgentStore } from '../../main/core/store/agent-store.js';
@@ -233,4 +234,17 @@ export function lastToolResults(body: Record<string, unknown> | undefined): Arra
   const last = msgs.at(-1);
   if (!last || !Array.isArray(last.content)) return [];
   return (last.content as Array<Record<string, unknown>>).filter((b) => b.type === 'tool_result').map((b) => ({ content: String(b.content), is_error: b.is_error === true }));
+}
+
+/** A test file's `setup(o)`: a fresh harness per call, each closed after its test. */
+export function harnessPerTest(): (o?: HarnessOptions) => Promise<Harness> {
+  const open: Harness[] = [];
+  afterEach(async () => {
+    while (open.length) await open.pop()?.close();
+  });
+  return async (o = {}) => {
+    const h = await harness(o);
+    open.push(h);
+    return h;
+  };
 }

@@ -1,19 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { reply, toolResultsIn } from '../fakes/anthropic-emulator.js';
 import type { RecordedRequest } from '../fakes/anthropic-emulator.js';
 import { TEST_SECRETS } from '../fixtures/test-secrets.js';
-import { approveAll, denyAll, harness, lastToolResults, requestText, type Harness } from './agent-harness.js';
+import { approveAll, denyAll, harnessPerTest, lastToolResults, requestText } from './agent-harness.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()?.();
-});
-
-async function setup(o: Parameters<typeof harness>[0] = {}): Promise<Harness> {
-  const h = await harness(o);
-  cleanups.push(() => h.close());
-  return h;
-}
+const setup = harnessPerTest();
 
 const WHERE = { channelId: 'C0RESEARCH', threadTs: '1700000000.000100' };
 const CONV = 'slack:C0RESEARCH:1700000000.000100';

@@ -1,20 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseGoal } from '../../main/core/agent/research-goal.js';
 import { isRelayError } from '../../main/core/errors.js';
 import type { AgentIo, ApprovalOutcome } from '../../main/core/slack/jobs-api.js';
 import { reply, type RecordedRequest, type ScriptedReply } from '../fakes/anthropic-emulator.js';
-import { harness, requestText, type Harness } from './agent-harness.js';
+import { harnessPerTest, requestText, type Harness } from './agent-harness.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()?.();
-});
-
-async function setup(o: Parameters<typeof harness>[0] = {}): Promise<Harness> {
-  const h = await harness(o);
-  cleanups.push(() => h.close());
-  return h;
-}
+const setup = harnessPerTest();
 
 const CONV = 'slack:C0LAB:1700000000.000200';
 const WHERE = { channelId: 'C0LAB', threadTs: '1700000000.000200' };

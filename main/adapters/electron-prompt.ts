@@ -14,6 +14,7 @@ import type { PromptRequest, PromptUser } from '../core/ports.js';
 import type { InvokeHandler } from '../ipc/handle.js';
 import type { SenderCheck } from '../ipc/trusted-sender.js';
 import type { PromptQuestion } from '../../preload/contract.js';
+import { secureWebPreferences } from '../app/security.js';
 import { PROMPT_PAGE_URL } from './prompt-page.js';
 
 export interface ElectronPromptDeps {
@@ -110,18 +111,8 @@ export class ElectronPrompt implements PromptUser {
         fullscreenable: false,
         show: false,
         ...(parent ? { parent, modal: true } : { alwaysOnTop: true }),
-        webPreferences: {
-          preload: this.deps.preloadPath,
-          contextIsolation: true,
-          sandbox: true,
-          nodeIntegration: false,
-          nodeIntegrationInWorker: false,
-          webSecurity: true,
-          allowRunningInsecureContent: false,
-          webviewTag: false,
-          navigateOnDragDrop: false,
-          spellcheck: false,
-        },
+        // A code or a passphrase is not for the spell checker.
+        webPreferences: { ...secureWebPreferences(this.deps.preloadPath), spellcheck: false },
       });
       let settled = false;
       const finish = (value: string | null): void => {

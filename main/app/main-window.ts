@@ -3,6 +3,7 @@
  * because the app lives in the tray — only the tray's Quit (or the OS quitting) ends it.
  */
 import { BrowserWindow } from 'electron';
+import { secureWebPreferences } from './security.js';
 
 export interface MainWindowOptions {
   url: string;
@@ -21,17 +22,7 @@ export function createMainWindow({ url, preloadPath, onCreated, isQuitting }: Ma
     minHeight: 480,
     show: false,
     autoHideMenuBar: true,
-    webPreferences: {
-      preload: preloadPath,
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      nodeIntegrationInWorker: false,
-      webSecurity: true,
-      allowRunningInsecureContent: false,
-      webviewTag: false,
-      navigateOnDragDrop: false,
-    },
+    webPreferences: secureWebPreferences(preloadPath),
   });
   onCreated(window);
   window.once('ready-to-show', () => window.show());

@@ -3,6 +3,7 @@
  * might create later, not just the main window.
  */
 import { app, shell } from 'electron';
+import type { WebPreferences } from 'electron';
 import { guardNavigation } from './navigation-guard.js';
 import { denyAllPermissions } from './permissions.js';
 
@@ -12,4 +13,23 @@ export function applySecurityRules(isOwnUrl: (url: string) => boolean): void {
     guardNavigation(contents, isOwnUrl, openExternal);
     denyAllPermissions(contents.session);
   });
+}
+
+/**
+ * The web preferences of every window the app opens (the main window, the prompt window): the
+ * preload script is the page's only bridge; no Node, a sandboxed and isolated renderer, no
+ * webviews, no insecure content, no navigation by dropping a file.
+ */
+export function secureWebPreferences(preloadPath: string): WebPreferences {
+  return {
+    preload: preloadPath,
+    contextIsolation: true,
+    sandbox: true,
+    nodeIntegration: false,
+    nodeIntegrationInWorker: false,
+    webSecurity: true,
+    allowRunningInsecureContent: false,
+    webviewTag: false,
+    navigateOnDragDrop: false,
+  };
 }

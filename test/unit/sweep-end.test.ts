@@ -103,6 +103,22 @@ describe('sweep end notifications', () => {
     expect((await deliverAll(outbox)).tray).toEqual([]);
   });
 
+  it('cancelling the whole array: no notification per cancelled task, one sweep notification that counts them', async () => {
+    const { store, outbox } = sweepStore();
+    store.finalize(acct('200_0', 'COMPLETED'), fin('COMPLETED'));
+    const cancel: FinalizeOptions['classification'] = { failureClass: 'cancelled', signature: null };
+    for (const t of [1, 2, 3]) store.finalize(acct(`200_${t}`, 'CANCELLED', { cancelledBy: 1000 }), fin('CANCELLED', { classification: cancel, now: 6000 + t }));
+    const { tray, jobs, sweeps } = await deliverAll(outbox);
+    expect(jobs).toEqual([]);
+    expect(tray.map((n) => n.id)).toEqual([`hpc-relay:job:200_0:${SWEEP_FINISHED}:tray`]);
+    expect(tray[0]?.title).toBe('✗ sweep hpc-relay-sweep (200) finished: 4 tasks: 1 completed, 3 cancelled');
+    expect(sweeps).toHaveLength(1);
+    // Every task's rows still exist (exactly once each), the cancelled ones written done.
+    expect(outbox.all().filter((o) => o.finalState === 'CANCELLED').map((o) => [o.jobKey, o.deliveredAt !== null, o.attempts])).toEqual(
+      ['200_1', '200_1', '200_2', '200_2', '200_3', '200_3'].map((k) => [k, true, 0]),
+    );
+  });
+
   it('two processes finalizing the last two tasks on one file: one sweep row per channel; a replay adds none', () => {
     const { store: a, file } = sweepStore();
     const b = new JobStore(openDatabase(file));

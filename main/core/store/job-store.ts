@@ -376,10 +376,12 @@ export class JobStore {
           .run(job.sweepId, job.jobKey, decision.failureClass, decision.action, JSON.stringify({ changes: decision.changes ?? {}, reason: decision.reason }), o.now);
       }
       const msg = o.compose(job, decision);
-      // A task of a sweep not yet announced that COMPLETED is told in the sweep's one notification:
-      // its rows are written done (delivered_at set, never attempted), so nothing delivers them.
+      // A task of a sweep not yet announced that COMPLETED, or was cancelled (cancelling a 100-task
+      // array must not send 100 messages), is told in the sweep's one notification: its rows are
+      // written done (delivered_at set, never attempted), so nothing delivers them. A failure is
+      // still told as it happens.
       const inSweep = o.sweep !== undefined && this.openSweepTask(job);
-      const folded = inSweep && job.state === 'COMPLETED';
+      const folded = inSweep && (job.state === 'COMPLETED' || job.state.startsWith('CANCELLED'));
       const insert = this.db.prepare('INSERT OR IGNORE INTO notification_outbox (job_key, final_state, channel, title, body, payload, created_at, delivered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
       for (const ch of o.channels) insert.run(job.jobKey, job.state, ch, msg.title, msg.body, JSON.stringify(msg.payload), o.now, folded ? o.now : null);
       if (inSweep && o.sweep) this.closeSweep(job.sweepId, job, { now: o.now, channels: o.channels, sweep: o.sweep });

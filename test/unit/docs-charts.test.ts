@@ -10,7 +10,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { renderChartPng, renderRunsChartPng } from '../../main/core/slack/chart.js';
 import type { MetricSeries } from '../../main/core/slack/reporter.js';
-import { renderSweepChartPng } from '../../main/core/slack/sweep-report.js';
+import { buildSweepChartSvg, renderSweepChartPng } from '../../main/core/slack/sweep-report.js';
 import type { SweepFacts } from '../../main/core/store/sweep-facts.js';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
@@ -55,7 +55,8 @@ describe('the charts posted to Slack', () => {
         attempts: 1, params: { lr }, best: { value: ceilings[t] ?? 0, step: 12 },
       })),
     };
-    const curves = lrs.map((_, t) => ({ task: t, points: epochs.slice(0, t === 5 ? 6 : 12).map((e) => ({ step: e, value: Number(((ceilings[t] ?? 0) * (1 - Math.exp(-e / 3))).toFixed(4)) })) }));
+    const curves = lrs.map((_, t) => ({ task: t, stepLabel: 'epoch', points: epochs.slice(0, t === 5 ? 6 : 12).map((e) => ({ step: e, value: Number(((ceilings[t] ?? 0) * (1 - Math.exp(-e / 3))).toFixed(4)) })) }));
+    expect(buildSweepChartSvg({ facts, curves })).toContain('>epoch</text>');
     const png = await renderSweepChartPng({ facts, curves });
     expect(pngSize(png).width).toBe(960);
     expect(png.length).toBeGreaterThan(10_000);

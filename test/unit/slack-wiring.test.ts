@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Core } from '../../main/core/index.js';
 import { createSlackGateway } from '../../main/core/slack/gateway.js';
+import { buildChartSvg } from '../../main/core/slack/chart.js';
 import { corePorts, metricSeriesOf, slackHub } from '../../main/core/slack/wiring.js';
 import { createMemoryLogger } from '../fakes/memory-logger.js';
 import { startSlackEmulator } from '../fakes/slack-emulator.js';
@@ -45,13 +46,15 @@ describe('Slack hub: the notify dispatcher and cron reach whichever gateway runs
     await expect(hub.reporter.reportJobEnd(REPORT)).rejects.toMatchObject({ code: 'SLACK_STOPPED' });
 
     const now = Date.now();
-    c.jobs().metrics.add('777', 'metrics.csv', [1, 2, 3, 4].map((step) => ({ series: 'val_acc', step, value: 0.5 + step / 10, raw: String(0.5 + step / 10) })), now);
+    c.jobs().metrics.add('777', 'metrics.csv', [1, 2, 3, 4].map((step) => ({ series: 'val_acc', step, value: 0.5 + step / 10, raw: String(0.5 + step / 10), stepName: 'epoch' })), now);
     c.jobs().metrics.add('777', 'log', [1, 2].map((step) => ({ series: 'val_acc', step, value: 0.5 + step / 10, raw: '' })), now);
     c.jobs().metrics.add('777', 'metrics.csv', [{ series: 'loss', step: 1, value: 2.1, raw: '2.1' }, { series: 'loss', step: 2, value: null, raw: 'nan' }], now);
+    // What the step counts travels with the points (the chart's x axis says "epoch"); a series without it says nothing.
     expect(metricSeriesOf(c, '777')).toEqual([
       { name: 'loss', points: [{ step: 1, value: 2.1 }, { step: 2, value: Number.NaN }] },
-      { name: 'val_acc', points: [1, 2, 3, 4].map((step) => ({ step, value: 0.5 + step / 10 })) },
+      { name: 'val_acc', points: [1, 2, 3, 4].map((step) => ({ step, value: 0.5 + step / 10 })), stepLabel: 'epoch' },
     ]);
+    expect(buildChartSvg(metricSeriesOf(c, '777'))).toContain('>epoch</text>');
 
     hub.attach(await gatewayFor(c, emu));
     await hub.reporter.reportJobEnd(REPORT);

@@ -59,7 +59,7 @@ describe('live metrics of running jobs', () => {
     slurm.files.set(`${dir}/slurm-${jobId}.out`, Buffer.from('epoch=1 loss=0.9\nepoch=2 loss=nan\nepoch=3 loss=inf\n'));
     expect(await rt.checkLiveMetrics()).toEqual([]);
     await rt.dispatcher.flush();
-    expect(notes.map((n) => n.title)).toEqual([`⚠ job ${jobId}: loss=nan at step 2`]);
+    expect(notes.map((n) => n.title)).toEqual([`⚠ job ${jobId}: loss=nan at epoch 2`]);
     expect(notes[0]!.body).toMatch(/still running/);
     expect(jobs.job(jobId).state).toBe('RUNNING');
   });
@@ -75,6 +75,6 @@ describe('live metrics of running jobs', () => {
     expect(slurm.calls.some((c) => c[0] === 'scancel' && c[1] === jobId)).toBe(true);
     expect(jobs.job(jobId)).toMatchObject({ state: 'CANCELLED', final: true });
     await rt.dispatcher.flush();
-    expect(notes.map((n) => n.title)).toEqual(expect.arrayContaining([`⚠ job ${jobId}: loss=-inf at step 2`]));
+    expect(notes.map((n) => n.title)).toEqual(expect.arrayContaining([`⚠ job ${jobId}: loss=-inf at epoch 2`]));
   });
 });

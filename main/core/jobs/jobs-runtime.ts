@@ -141,7 +141,7 @@ export class JobsRuntime implements Service {
       if (r.nonFinite.length === 0) continue;
       if (jobs.store.events(r.jobKey).some((e) => e.kind === 'metrics-nonfinite')) continue;
       const first = r.nonFinite[0];
-      const what = first ? `${first.series}=${first.raw} at step ${first.step}` : 'a non-finite value';
+      const what = first ? `${first.series}=${first.raw} at ${first.stepName ?? 'step'} ${first.step}` : 'a non-finite value';
       const remediate = this.deps.settings().triage.mode === 'remediate';
       jobs.store.addEvent(r.jobKey, 'metrics-nonfinite', { points: r.nonFinite.slice(0, 5), action: remediate ? 'cancel' : 'warn' }, clock.now());
       const s = this.deps.settings();

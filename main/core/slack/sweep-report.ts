@@ -32,6 +32,8 @@ const FAILED_LINES = 10;
 export interface SweepCurve {
   task: number;
   points: MetricPoint[];
+  /** What the step counts (`epoch`), as the job named it. */
+  stepLabel?: string;
 }
 
 export interface SweepReportInput {
@@ -138,7 +140,8 @@ export function buildSweepChartSvg(input: Pick<SweepReportInput, 'facts' | 'curv
     parts.push(`<text x="${pad.l - 6}" y="${y}" dy="4" font-size="11" text-anchor="end" fill="#374151">${esc(metricText(t))}</text>`);
   }
   for (const t of xt) parts.push(`<text x="${sx(t).toFixed(1)}" y="${pad.t + ph + 16}" font-size="11" text-anchor="middle" fill="#374151">${esc(metricText(t))}</text>`);
-  parts.push(`<text x="${pad.l + pw / 2}" y="${pad.t + ph + 32}" font-size="11" text-anchor="middle" fill="#6b7280">step</text>`);
+  const stepLabel = curves.find((c) => c.stepLabel)?.stepLabel ?? 'step';
+  parts.push(`<text x="${pad.l + pw / 2}" y="${pad.t + ph + 32}" font-size="11" text-anchor="middle" fill="#6b7280">${esc(stepLabel)}</text>`);
   const params = new Map(f.tasks.map((t) => [t.task, paramText(t.params)]));
   curves.forEach((c, i) => {
     const color = COLORS[i % COLORS.length] ?? '#2563eb';
@@ -216,7 +219,10 @@ export function sweepReporterFor(jobs: SlackJobReporter): SlackSweepReporter {
 export function sweepCurves(core: Core, facts: SweepFacts): SweepCurve[] {
   const name = facts.metric?.name;
   if (!name) return [];
-  return facts.tasks.map((t) => ({ task: t.task, points: metricSeriesOf(core, t.jobKey).find((s) => s.name === name)?.points ?? [] }));
+  return facts.tasks.map((t) => {
+    const s = metricSeriesOf(core, t.jobKey).find((x) => x.name === name);
+    return { task: t.task, points: s?.points ?? [], ...(s?.stepLabel ? { stepLabel: s.stepLabel } : {}) };
+  });
 }
 
 /**

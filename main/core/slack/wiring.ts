@@ -68,6 +68,8 @@ function notRunning(): SlackGatewayError {
  */
 export function metricSeriesOf(core: Core, jobId: string): MetricSeries[] {
   const bySeries = new Map<string, Map<string, Array<{ step: number; value: number }>>>();
+  // What the step counts (`epoch`), per series, as the job named it: the chart's x-axis label.
+  const stepNames = new Map<string, string>();
   for (const p of core.jobs().metrics.series(jobId)) {
     if (p.source === 'summary') continue;
     const sources = bySeries.get(p.series) ?? new Map<string, Array<{ step: number; value: number }>>();
@@ -75,15 +77,16 @@ export function metricSeriesOf(core: Core, jobId: string): MetricSeries[] {
     pts.push({ step: p.step, value: p.value ?? Number.NaN });
     sources.set(p.source, pts);
     bySeries.set(p.series, sources);
+    if (p.stepName && !stepNames.has(p.series)) stepNames.set(p.series, p.stepName);
   }
   // The chart has room for six panels: accuracies and losses first, then the rest (timings,
   // learning rates), each in name order.
   const rank = (name: string): number => (guessGoal(name) ? 0 : 1);
   // A series written to two places (metrics.csv and the log) is drawn once, from the fuller one.
-  return [...bySeries].sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b)).map(([name, sources]) => ({
-    name,
-    points: [...sources.values()].sort((a, b) => b.length - a.length)[0] ?? [],
-  }));
+  return [...bySeries].sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b)).map(([name, sources]) => {
+    const stepLabel = stepNames.get(name);
+    return { name, points: [...sources.values()].sort((a, b) => b.length - a.length)[0] ?? [], ...(stepLabel ? { stepLabel } : {}) };
+  });
 }
 
 export function slackHub(core: Core): SlackHub {

@@ -14,6 +14,8 @@ export interface MetricPoint {
   value: number | null;
   /** The value as written. */
   raw: string;
+  /** What `step` counts, as the job named it (`epoch`, `step`, `iter`, …); absent when it is a row or line count. */
+  stepName?: string;
 }
 
 const NUMBER = /^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/;
@@ -52,11 +54,12 @@ export function parseMetricsCsv(lines: readonly string[], header: string[] | nul
     const stepCol = cols.findIndex((c) => STEP_KEYS.includes(c.toLowerCase()));
     const stepVal = stepCol === -1 ? null : numeric(cells[stepCol] ?? '').value;
     const step = stepVal ?? row;
+    const stepName = stepVal === null ? undefined : cols[stepCol];
     cells.forEach((cell, i) => {
       const name = cols?.[i];
       if (!name || i === stepCol) return;
       const n = numeric(cell);
-      if (n.ok) points.push({ series: name, step, value: n.value, raw: cell });
+      if (n.ok) points.push({ series: name, step, value: n.value, raw: cell, ...(stepName ? { stepName } : {}) });
     });
   }
   return { points, header: cols };
@@ -114,9 +117,10 @@ export function parseLogMetrics(lines: readonly string[], counters: Map<string, 
     const stepPair = nums.find(([k]) => STEP_KEYS.includes(k.toLowerCase()));
     for (const [k, v, n] of nums) {
       if (stepPair && k === stepPair[0]) continue;
-      const step = stepPair?.[2].value ?? (counters.get(k) ?? 0) + 1;
+      const stepVal = stepPair?.[2].value ?? null;
+      const step = stepVal ?? (counters.get(k) ?? 0) + 1;
       counters.set(k, step);
-      out.push({ series: k, step, value: n.value, raw: v });
+      out.push({ series: k, step, value: n.value, raw: v, ...(stepPair && stepVal !== null ? { stepName: stepPair[0] } : {}) });
     }
   }
   return out;

@@ -158,3 +158,8 @@ export const SUBMISSION_INTENTS_V3 = `
     created_at INTEGER NOT NULL
   );
 `;
+
+/** What a metric's step counts, as the job named it (`epoch`, `step`, …): the charts' x-axis label. */
+export const METRIC_STEP_NAME_V4 = `
+  ALTER TABLE metrics ADD COLUMN step_name TEXT;
+`;

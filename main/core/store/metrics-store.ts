@@ -20,15 +20,15 @@ export class MetricsStore {
 
   add(jobKey: string, source: string, points: readonly MetricPoint[], now: number): void {
     if (points.length === 0) return;
-    const put = this.db.prepare('INSERT OR REPLACE INTO metrics (job_key, source, series, step, value, raw, at) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    const put = this.db.prepare('INSERT OR REPLACE INTO metrics (job_key, source, series, step, value, raw, at, step_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
     this.db.transaction(() => {
-      for (const p of points) put.run(jobKey, source, p.series, p.step, p.value, p.raw, now);
+      for (const p of points) put.run(jobKey, source, p.series, p.step, p.value, p.raw, now, p.stepName ?? null);
     })();
   }
 
   series(jobKey: string): StoredPoint[] {
-    const rows = this.db.prepare('SELECT source, series, step, value, raw FROM metrics WHERE job_key = ? ORDER BY source, series, step').all(jobKey) as StoredPoint[];
-    return rows;
+    const rows = this.db.prepare('SELECT source, series, step, value, raw, step_name FROM metrics WHERE job_key = ? ORDER BY source, series, step').all(jobKey) as Array<Omit<StoredPoint, 'stepName'> & { step_name: string | null }>;
+    return rows.map(({ step_name: stepName, ...p }) => (stepName ? { ...p, stepName } : p));
   }
 
   /**

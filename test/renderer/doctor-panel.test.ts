@@ -3,7 +3,7 @@
  * with the CSP from index.html in force. `window.hpc` is a test double with the contract's
  * shapes; its calls cross into Node through exposed functions, as IPC crosses into main.
  */
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -141,6 +141,8 @@ describe('doctor panel', () => {
     await page.screenshot({ path: join(artifactsDir, 'doctor.png') });
     await page.emulateMedia({ colorScheme: 'dark' });
     await page.screenshot({ path: join(artifactsDir, 'doctor-dark.png') });
+    // The README shows the dark theme with this very page (hostile text as text): refreshed on request only.
+    if (process.env['UPDATE_SCREENSHOTS'] === '1') copyFileSync(join(artifactsDir, 'doctor-dark.png'), join(root, 'docs', 'screenshots', 'doctor-dark.png'));
   });
 
   it('shows a passed check with a warning as ⚠ with its message and fix (never a plain ✓)', async () => {

@@ -20,20 +20,13 @@ import { startSlackEmulator } from '../fakes/slack-emulator.js';
 import type { SlackEmulator } from '../fakes/slack-emulator.js';
 import { MemoryJobs } from '../fakes/slack-ports.js';
 import { testbedCore } from '../helpers/testbed-core.js';
+import { ms, stats, type Stats } from './stats.js';
 
 const tb = inject('testbed');
 const RUNS = 50;
 const WARMUP = 5;
 const RESULTS = path.join(import.meta.dirname, 'results', 'slack.md');
 
-interface Stats { median: number; p95: number; mean: number; min: number; max: number }
-
-function stats(samples: number[]): Stats {
-  const s = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)] ?? NaN;
-  return { median: at(0.5), p95: at(0.95), mean: s.reduce((a, b) => a + b, 0) / s.length, min: s[0] ?? NaN, max: s.at(-1) ?? NaN };
-}
-const ms = (v: number) => (v < 10 ? v.toFixed(2) : v.toFixed(1));
 
 const cleanup: Array<() => Promise<unknown>> = [];
 afterAll(async () => {

@@ -13,6 +13,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { SshSession } from '../../main/core/cluster/ssh-session.js';
 import { makeHome } from '../helpers/temp-home.js';
 import { opensshArgs, testbedSession } from '../testbed/ssh-kit.js';
+import { ms, stats, type Stats } from './stats.js';
 
 const execFileAsync = promisify(execFile);
 const tb = inject('testbed');
@@ -24,15 +25,6 @@ const RESULTS = path.join(import.meta.dirname, 'results', 'ssh.md');
 const OPENSSH = opensshArgs(tb);
 const DEST = `${tb.user}@${tb.host}`;
 
-interface Stats { median: number; p95: number; mean: number; min: number; max: number }
-
-function stats(samples: number[]): Stats {
-  const s = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)] ?? NaN;
-  return { median: at(0.5), p95: at(0.95), mean: s.reduce((a, b) => a + b, 0) / s.length, min: s[0] ?? NaN, max: s.at(-1) ?? NaN };
-}
-
-const ms = (v: number) => (v < 10 ? v.toFixed(2) : v.toFixed(1));
 
 let session: SshSession | null = null;
 let controlSock: string | null = null;

@@ -20,6 +20,7 @@ import type { FinalizeResult } from '../../main/core/store/job-store.js';
 import type { TestbedInfo } from '../testbed/testbed-info.js';
 import { RecordingPrompt, testbedTarget } from '../testbed/ssh-kit.js';
 import { testbedCore } from './testbed-core.js';
+import { until as waitUntil } from './wait.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -31,15 +32,9 @@ export function fixtureScript(name: string): { name: string; content: Buffer } {
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Polls `fn` until it returns something other than null/undefined/false. */
-export async function until<T>(what: string, fn: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs: number, everyMs = 500): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== null && v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await sleep(everyMs);
-  }
+/** Polls `fn` until it returns something other than null/undefined/false (every 500 ms by default: faults move fast). */
+export function until<T>(what: string, fn: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs: number, everyMs = 500): Promise<T> {
+  return waitUntil(what, fn, timeoutMs, everyMs);
 }
 
 /**

@@ -16,6 +16,9 @@ import { HOSTILE_TEMPLATES_DIR } from './hostile-corpus.js';
 import { makeHome } from './temp-home.js';
 import { testbedCore } from './testbed-core.js';
 import { CountingCluster } from './counting-cluster.js';
+import { until } from './wait.js';
+
+export { until };
 
 
 /** The fixture templates (argv) and the bundled ones, rendered by the real renderer. */
@@ -61,15 +64,6 @@ export async function hostileBed(tb: TestbedInfo, label: string): Promise<Hostil
   };
 }
 
-export async function until<T>(what: string, fn: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs: number, everyMs = 1000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== null && v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 /** Ticks the job service until every job is final (one squeue + one sacct a tick). */
 export async function allFinal(jobs: JobService, keys: readonly string[], timeoutMs = 150_000): Promise<void> {

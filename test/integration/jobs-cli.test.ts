@@ -12,6 +12,7 @@ import { OutboxStore } from '../../main/core/store/outbox-store.js';
 import { REPO_ROOT, runCli } from '../helpers/cli.js';
 import { makeHome } from '../helpers/temp-home.js';
 import { testbedCore } from '../helpers/testbed-core.js';
+import { until } from '../helpers/wait.js';
 
 const tb = inject('testbed');
 const RUN = `${process.pid}-${Date.now()}`;
@@ -33,15 +34,6 @@ async function home(label: string): Promise<string> {
   return h;
 }
 
-async function until<T>(what: string, fn: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs: number, everyMs = 1000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== null && v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 interface Listed { jobId: string; name: string; state: string; exitCode: string | null; adopted: boolean; final: boolean }
 

@@ -15,6 +15,7 @@ import type { FinalizeResult } from '../../main/core/store/job-store.js';
 import { makeHome } from '../helpers/temp-home.js';
 import { testbedCore } from '../helpers/testbed-core.js';
 import { CountingCluster } from '../helpers/counting-cluster.js';
+import { until } from '../helpers/wait.js';
 
 const tb = inject('testbed');
 const RUN = `${process.pid}-${Date.now()}`;
@@ -69,15 +70,6 @@ function final(jobs: JobService, key: string, timeoutMs: number, tick?: { rt: Jo
   });
 }
 
-async function until<T>(what: string, fn: () => Promise<T | null | undefined> | T | null | undefined, timeoutMs: number, everyMs = 1000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== null && v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 
 describe.concurrent('jobs on the real testbed', () => {

@@ -109,6 +109,17 @@ function slackReportKeys(): string[] {
     .map((m) => String(m.metadata?.event_payload?.['key'] ?? ''));
 }
 
+/** The outbox rows of the Slack reports not posted, for a failure message. */
+function describeMissing(home: string, missing: string[]): string {
+  const db = openDatabase(path.join(home, 'hpc-relay.db'));
+  try {
+    const rows = new OutboxStore(db).all().filter((r) => r.channel === 'slack' && missing.some((k) => keyOf(k) === r.jobKey));
+    return JSON.stringify(rows.map((r) => ({ job: r.jobKey, state: r.finalState, attempts: r.attempts, lastError: r.lastError, delivered: r.deliveredAt !== null })));
+  } finally {
+    db.close();
+  }
+}
+
 describe('the relay SIGKILLed and restarted while jobs run', () => {
   it(`${KILLS} kills at random 0.5–4 s intervals, several short jobs in flight: every job notified exactly once`, async () => {
     const seed = Number(process.env['HPC_RELAY_FAULT_SEED'] ?? Date.now() % 2 ** 31);
@@ -167,7 +178,9 @@ describe('the relay SIGKILLed and restarted while jobs run', () => {
       // And their Slack reports: one per tray notification of ours (…:tray ↔ …:slack).
       const slackKeyFor = (trayId: string): string => trayId.replace(/:tray$/, ':slack');
       const ours = (): string[] => readDeliveries(deliveries).filter((d) => keys.includes(keyOf(d.id))).map((d) => slackKeyFor(d.id));
-      await until('a Slack report for every notification', () => ours().every((k) => slackReportKeys().includes(k)), 60_000, 250);
+      // Within a minute: a report a killed child had claimed is taken over at the next start.
+      await until('a Slack report for every notification', () => ours().every((k) => slackReportKeys().includes(k)), 60_000, 250)
+        .catch((e: Error) => { throw new Error(`${e.message}; missing: ${describeMissing(home, ours().filter((k) => !slackReportKeys().includes(k)))}`); });
       // A while longer (the dispatcher and the stream have settled), then a clean stop.
       await sleep(3_000);
       last.proc.kill('SIGTERM');

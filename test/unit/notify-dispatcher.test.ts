@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { NotifyDispatcher, idempotencyKey, type SlackReporter } from '../../main/core/notify/dispatcher.js';
@@ -104,6 +106,21 @@ describe('notify dispatcher', () => {
     const third = new NotifyDispatcher(new OutboxStore(openDatabase(file), 50), { tray }, systemClock, createMemoryLogger());
     expect(await third.flush()).toBe(0);
     expect(tray.seen.map((n) => n.id)).toEqual(['hpc-relay:job:401:COMPLETED:tray', 'hpc-relay:job:402:COMPLETED:tray']);
+  });
+
+  it('a process killed mid-delivery: the restarted one takes its claimed row over on its first pass, without waiting for the TTL', async () => {
+    const file = path.join(makeHome('notify'), 'hpc-relay.db');
+    ended(file, ['601'], ['tray']);
+    const killed = spawnSync(process.execPath, ['-e', '0']).pid;
+    const first = new OutboxStore(openDatabase(file), 60_000, `${os.hostname()}:${killed}:x1`);
+    const [row] = first.pending(['tray'], Date.now());
+    expect(first.claim(row!.id, Date.now())).toBe(true);
+    const tray = new RecordingTray();
+    const logger = createMemoryLogger();
+    const second = new NotifyDispatcher(new OutboxStore(openDatabase(file)), { tray }, systemClock, logger);
+    expect(await second.flush()).toBe(1);
+    expect(tray.seen.map((n) => n.id)).toEqual(['hpc-relay:job:601:COMPLETED:tray']);
+    expect(logger.entries.some((r) => r.msg.startsWith('taking over notifications'))).toBe(true);
   });
 
   it('coalesces concurrent flushes into passes that never deliver a row twice', async () => {

@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDatabase, MIGRATIONS } from '../../main/core/store/database.js';
@@ -167,6 +169,30 @@ describe('outbox store', () => {
     expect(o.pending(['tray'], 99_999)).toEqual([]);
     expect(o.forJob('100')[0]).toMatchObject({ deliveredAt: 14, attempts: 2 });
     expect(o.pending(['slack'], 10)).toEqual([]);
+  });
+
+  it('takes over at once the claims of a process that is gone; a running one keeps its claims, another host waits for the TTL', () => {
+    const s = new JobStore(openDatabase(':memory:'));
+    for (const k of ['1', '2', '3', '4']) {
+      s.observeAccounting(acct(k, 'RUNNING'), 'sacct', 1);
+      s.finalize(acct(k, 'COMPLETED'), fin({ channels: ['tray'] }));
+    }
+    const host = os.hostname();
+    // A pid that was running a moment ago and has exited; the parent of this test process runs.
+    const gonePid = spawnSync(process.execPath, ['-e', '0']).pid;
+    const holders = [`${host}:${gonePid}:a1`, `${host}:${process.ppid}:b2`, `other-host:${gonePid}:c3`, `${host}:${process.pid}:d4`];
+    const rows = new OutboxStore(s.db).pending(['tray'], 10);
+    rows.forEach((r, i) => expect(new OutboxStore(s.db, 60_000, holders[i]).claim(r.id, 10)).toBe(true));
+    const mine = new OutboxStore(s.db, 60_000, `${host}:${process.pid}:e5`);
+    expect(mine.pending(['tray'], 11)).toEqual([]);
+    // Gone: the exited pid, and this very pid under another token (a restart that got the same pid).
+    expect(mine.releaseAbandoned()).toBe(2);
+    expect(mine.pending(['tray'], 12).map((r) => r.jobKey)).toEqual(['1', '4']);
+    expect(mine.claim(rows[0]!.id, 12)).toBe(true);
+    // Its own claims, a live process's and an unknown host's are left alone.
+    expect(mine.releaseAbandoned()).toBe(0);
+    expect(mine.pending(['tray'], 13).map((r) => r.jobKey)).toEqual(['4']);
+    expect(mine.pending(['tray'], 60_011).map((r) => r.jobKey)).toEqual(['2', '3', '4']);
   });
 });
 

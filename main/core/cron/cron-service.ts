@@ -16,7 +16,7 @@
  * - The scheduler never sleeps longer than `maxTickMs`, because timers do not count time spent
  *   suspended: a check soon after waking sees the wall clock and catches up.
  */
-import os from 'node:os';
+import { newProcessOwner, ownerState } from '../store/claim-owner.js';
 import { RelayError, describeError, isRelayError } from '../errors.js';
 import type { Clock, Logger, Notifier } from '../ports.js';
 import { systemClock } from '../ports.js';
@@ -164,15 +164,6 @@ function parseId(id: string | number): number {
   return v;
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 export class CronService {
   private readonly store: CronStore;
   private readonly clock: Clock;
@@ -197,7 +188,7 @@ export class CronService {
     this.retryDelays = opts.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
     this.maxTickMs = opts.maxTickMs ?? 15_000;
     this.maxGraceMs = opts.maxGraceMs ?? DEFAULT_MAX_GRACE_MS;
-    this.owner = opts.owner ?? `${os.hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
+    this.owner = opts.owner ?? newProcessOwner();
   }
 
   /** Plugs in (or, with undefined, takes away) ports that other services provide once they run. */
@@ -428,13 +419,10 @@ export class CronService {
 
   /** Rows left 'running' by a process that is gone: it stopped mid-run. */
   private recoverInterrupted(): void {
-    const host = os.hostname();
     const now = this.clock.now();
     for (const r of this.store.allRunning()) {
-      const [h, pid, token] = (r.owner ?? '').split(':');
-      const mine = r.owner === this.owner;
-      const otherLive = !mine && h === host && pid !== undefined && token !== undefined && Number(pid) !== process.pid && pidAlive(Number(pid));
-      if (otherLive) continue;
+      // Another running process on this host is still in its run; anything else stopped mid-run.
+      if (ownerState(r.owner, this.owner) === 'live') continue;
       this.store.finishRun(r.id, { outcome: 'failed', endedAt: now, attempts: r.attempts, reason: 'interrupted: HPC Relay stopped during the run', errorCode: r.errorCode });
       this.log.warn('run interrupted by a stop', { monitor: r.monitorId, run: r.id });
     }

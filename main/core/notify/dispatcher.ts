@@ -26,8 +26,9 @@ export function idempotencyKey(row: Pick<OutboxRow, 'jobKey' | 'finalState' | 'c
 /**
  * Delivers the notification outbox to the channels this process has. A row is claimed, delivered
  * and marked delivered (its own transaction); undelivered rows — a channel was down, the process
- * crashed — are retried on start and every `retryMs`. A crash between a channel accepting a
- * message and the mark is the only window for a repeat; the idempotency key lets a channel drop it.
+ * crashed — are retried on start and every `retryMs`; a row a killed process had claimed is taken
+ * over on the next pass. A crash between a channel accepting a message and the mark is the only
+ * window for a repeat; the idempotency key lets a channel drop it.
  */
 export class NotifyDispatcher {
   private running = false;
@@ -98,6 +99,8 @@ export class NotifyDispatcher {
   private async pass(): Promise<number> {
     let n = 0;
     for (const id of [...this.unmarked]) if (this.mark(id)) this.unmarked.delete(id);
+    const released = this.outbox.releaseAbandoned();
+    if (released > 0) this.logger.info('taking over notifications a stopped process had started to deliver', { rows: released });
     for (const row of this.outbox.pending(this.channelNames, this.clock.now())) {
       if (this.unmarked.has(row.id) || !this.outbox.claim(row.id, this.clock.now())) continue;
       try {

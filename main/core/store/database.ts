@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { RelayError, storeFailure } from '../errors.js';
-import { JOBS_SCHEMA_V2, METRIC_STEP_NAME_V4, SUBMISSION_INTENTS_V3 } from './jobs-schema.js';
+import { JOBS_SCHEMA_V2, METRIC_STEP_NAME_V4, OUTBOX_CLAIM_OWNER_V5, SUBMISSION_INTENTS_V3 } from './jobs-schema.js';
 
 export type Db = Database.Database;
 
@@ -28,6 +28,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 2, up: JOBS_SCHEMA_V2 },
   { version: 3, up: SUBMISSION_INTENTS_V3 },
   { version: 4, up: METRIC_STEP_NAME_V4 },
+  { version: 5, up: OUTBOX_CLAIM_OWNER_V5 },
 ];
 
 export interface OpenOptions {

@@ -163,3 +163,8 @@ export const SUBMISSION_INTENTS_V3 = `
 export const METRIC_STEP_NAME_V4 = `
   ALTER TABLE metrics ADD COLUMN step_name TEXT;
 `;
+
+/** Who holds an outbox claim (store/claim-owner.ts): a claim of a process that is gone is taken over at once. */
+export const OUTBOX_CLAIM_OWNER_V5 = `
+  ALTER TABLE notification_outbox ADD COLUMN claimed_by TEXT;
+`;

@@ -1,3 +1,4 @@
+import { PROCESS_OWNER, ownerState, type ProcessOwner } from './claim-owner.js';
 import type { Db } from './database.js';
 
 export interface OutboxRow {
@@ -29,11 +30,12 @@ function toRow(r: RawOutbox): OutboxRow {
 /**
  * The notification outbox. Rows are written by JobStore.finalize (UNIQUE per job, final state and
  * channel); here they are claimed, delivered and marked. A claim keeps a second dispatcher (the
- * app and a daemon on one store) off the row; a claim older than `claimTtlMs` is taken to be a
- * crash mid-delivery and the row is offered again.
+ * app and a daemon on one store) off the row. A claim whose process is gone (killed mid-delivery)
+ * is released by `releaseAbandoned`; one whose holder cannot be checked (another host) lapses
+ * after `claimTtlMs`. Either way the row is offered again.
  */
 export class OutboxStore {
-  constructor(private readonly db: Db, private readonly claimTtlMs = 60_000) {}
+  constructor(private readonly db: Db, private readonly claimTtlMs = 60_000, private readonly owner: ProcessOwner = PROCESS_OWNER) {}
 
   /**
    * A notification that is not a job's end (a NaN warning, say): one row per (job, kind, channel),
@@ -52,8 +54,20 @@ export class OutboxStore {
   }
 
   claim(id: number, now: number): boolean {
-    return this.db.prepare('UPDATE notification_outbox SET claimed_at = ?, attempts = attempts + 1 WHERE id = ? AND delivered_at IS NULL AND (claimed_at IS NULL OR claimed_at < ?)')
-      .run(now, id, now - this.claimTtlMs).changes === 1;
+    return this.db.prepare('UPDATE notification_outbox SET claimed_at = ?, claimed_by = ?, attempts = attempts + 1 WHERE id = ? AND delivered_at IS NULL AND (claimed_at IS NULL OR claimed_at < ?)')
+      .run(now, this.owner, id, now - this.claimTtlMs).changes === 1;
+  }
+
+  /**
+   * Releases the claims of processes on this host that are no longer running (killed between
+   * claiming a row and marking it), so a restart delivers them at once rather than after the
+   * TTL. Returns the rows released.
+   */
+  releaseAbandoned(): number {
+    const owners = this.db.prepare('SELECT DISTINCT claimed_by FROM notification_outbox WHERE delivered_at IS NULL AND claimed_at IS NOT NULL AND claimed_by IS NOT NULL')
+      .pluck().all() as string[];
+    const release = this.db.prepare('UPDATE notification_outbox SET claimed_at = NULL, claimed_by = NULL WHERE claimed_by = ? AND delivered_at IS NULL');
+    return owners.filter((o) => ownerState(o, this.owner) === 'gone').reduce((n, o) => n + release.run(o).changes, 0);
   }
 
   markDelivered(id: number, now: number): void {
@@ -64,7 +78,7 @@ export class OutboxStore {
 
   /** Delivery failed: release the claim so the next pass retries it. */
   markFailed(id: number, error: string): void {
-    this.db.prepare('UPDATE notification_outbox SET claimed_at = NULL, last_error = ? WHERE id = ? AND delivered_at IS NULL').run(error.slice(0, 500), id);
+    this.db.prepare('UPDATE notification_outbox SET claimed_at = NULL, claimed_by = NULL, last_error = ? WHERE id = ? AND delivered_at IS NULL').run(error.slice(0, 500), id);
   }
 
   forJob(jobKey: string): OutboxRow[] {

@@ -5,7 +5,7 @@ import type { Core } from '../index.js';
 import { NotifyDispatcher, type NotifyChannels } from '../notify/dispatcher.js';
 import { composeSweepEnd } from '../notify/sweep-messages.js';
 import { SWEEP_FINISHED, type SweepFacts } from '../store/sweep-facts.js';
-import type { Clock, Logger, StatusBoard } from '../ports.js';
+import type { Clock, Logger, StatusBoard, StatusSnapshot } from '../ports.js';
 import type { Service, ServiceFactory } from '../runtime/runtime.js';
 import type { FinalizeResult } from '../store/job-store.js';
 import { CompletionWatcher, type WatcherDeps } from './completion-watcher.js';
@@ -59,6 +59,14 @@ export class JobsRuntime implements Service {
     this.publish();
   };
   private readonly onTransition = () => this.publish();
+  private unwatchStatus: (() => void) | null = null;
+  private slackState: string | null = null;
+  /** Slack back (connected again, or at last): reports that waited for it go out now, not at the next retry. */
+  private readonly onStatus = (s: StatusSnapshot) => {
+    const was = this.slackState;
+    this.slackState = s.slack.state;
+    if (s.slack.state === 'connected' && was !== 'connected' && this.running) void this.dispatcher.flush();
+  };
 
   constructor(private readonly deps: JobsRuntimeDeps) {
     const { jobs } = deps;
@@ -73,6 +81,8 @@ export class JobsRuntime implements Service {
     this.running = true;
     this.deps.jobs.tracker.on('final', this.onFinal);
     this.deps.jobs.tracker.on('transition', this.onTransition);
+    this.slackState = this.deps.status?.snapshot().slack.state ?? null;
+    this.unwatchStatus = this.deps.status?.subscribe(this.onStatus) ?? null;
     // Notifications left undelivered by a crash or a missing channel go out first.
     await this.dispatcher.start().catch((e: unknown) => this.deps.logger.warn('notify dispatcher failed', { error: describeError(e) }));
     this.watcher.start();
@@ -82,6 +92,8 @@ export class JobsRuntime implements Service {
 
   async stop(): Promise<void> {
     this.running = false;
+    this.unwatchStatus?.();
+    this.unwatchStatus = null;
     this.timer?.cancel();
     this.timer = null;
     this.watcher.stop();

@@ -142,6 +142,25 @@ describe.concurrent('jobs on the real testbed', () => {
     expect(a.notes.filter((n) => n.id.startsWith(`hpc-relay:job:${id}:`))).toHaveLength(1);
   });
 
+  it('an array submitted with plain sbatch (one task at a time) is adopted whole and told once when its last task ends', async () => {
+    const a = await app('adopt-array');
+    const out = await a.core.cluster().exec(['sbatch', '--parsable', '--job-name=relay-outside-array', '--array=0-2%1', '--mem=32M', '--time=2', '--output=/dev/null', '--wrap=sleep 2']);
+    expect(out.code, out.stderr).toBe(0);
+    const base = out.stdout.trim();
+    const keys = [0, 1, 2].map((t) => `${base}_${t}`);
+    // `squeue --array` lists the throttled tasks one by one: the whole array is known at once.
+    const t = await a.jobs.refresh();
+    expect(keys.filter((k) => t.adopted.includes(k) || a.jobs.store.get(k)?.final)).toEqual(keys);
+    await until('the array to end', async () => { await a.rt.tickNow(); return keys.every((k) => a.jobs.store.get(k)?.final); }, 150_000, 2_000);
+    expect(keys.map((k) => a.jobs.store.get(k)?.state)).toEqual(['COMPLETED', 'COMPLETED', 'COMPLETED']);
+    const mine = () => a.notes.filter((n) => keys.some((k) => n.id.startsWith(`hpc-relay:job:${k}:`)));
+    await until('its notification', () => mine().length > 0, 10_000, 100);
+    await a.rt.tickNow();
+    // One notification, filed under the task first recorded.
+    expect(mine().map((n) => n.id)).toEqual([expect.stringMatching(new RegExp(`^hpc-relay:job:${base}_[0-2]:SWEEP_FINISHED:tray$`))]);
+    expect(mine()[0]?.title).toMatch(new RegExp(`^✓ array relay-outside-array \\(${base}\\) finished: 3 tasks`));
+  });
+
   it('an array of 20 tasks is tracked with exactly one squeue and one sacct per tick', async () => {
     const core = testbedCore(tb, { settings: { 'cluster.remoteDir': `$HOME/hpc-relay-it/${RUN}-array` } });
     const counting = new CountingCluster(core.cluster().ssh);

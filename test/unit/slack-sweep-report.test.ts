@@ -97,6 +97,18 @@ describe('sweep report blocks', () => {
     expect(actions.elements.map((e) => e.value)).toEqual(['900_4', '900_4', '900_4']);
     expect(chartedTasks({ facts: f, curves: [] })).toEqual([]);
   });
+
+  it('an array submitted from a terminal is called a job array, says why it has no ranking, and offers no resubmit', () => {
+    const f: SweepFacts = { ...facts(10), sweepId: 'adopted:900', name: 'train', metric: null };
+    f.tasks.forEach((t) => { t.best = null; t.params = null; });
+    const { text, blocks } = sweepReportBlocks({ facts: f, curves: [] });
+    expect(text).toMatch(/^Job array train \(900\) finished: 10 tasks/);
+    const json = JSON.stringify(blocks);
+    expect(json).toContain('Job array *train* (900) finished');
+    expect(json).toContain('submitted from a terminal');
+    const actions = blocks.find((b) => b.type === 'actions') as { elements: Array<{ action_id: string }> };
+    expect(actions.elements.map((e) => e.action_id)).toEqual([TAIL_ACTION, SUGGEST_ACTION]);
+  });
 });
 
 describe('sweep report against the Slack emulator', () => {

@@ -252,4 +252,31 @@ describe('sweep end notifications', () => {
     const outbox = new OutboxStore(store.db);
     expect(outbox.pending(['tray'], Date.now()).map((o) => [o.jobKey, o.finalState])).toEqual([[`${base}_0`, SWEEP_FINISHED]]);
   });
+
+  it('an array submitted from a terminal (adopted, some tasks ended before it was seen) is told once too; its failure is told as it happens; it cannot be resubmitted', async () => {
+    const slurm = new FakeSlurm();
+    const store = new JobStore(openDatabase(path.join(makeHome('sweep'), 'hpc-relay.db')));
+    const tracker = new JobTracker({ cluster: () => slurm.cluster(), store, files: slurm.remoteFiles(), clock: systemClock, logger: createMemoryLogger(), options: () => ({ mode: 'remediate', channels: ['tray', 'slack'], sweep }) });
+    const tasks = slurm.addArray(5, { name: 'train', state: 'RUNNING', elapsed: 30 });
+    const key = (i: number) => tasks[i]?.key ?? '';
+    for (const i of [0, 1]) slurm.set(key(i), { state: 'COMPLETED', elapsed: 60 });
+    await tracker.tick();
+    expect(tasks.map((t) => store.get(t.key)?.adopted)).toEqual([true, true, true, true, true]);
+    // The two that ended before it was seen are quiet: they are told with the array.
+    const outbox = new OutboxStore(store.db);
+    expect(outbox.pending(['tray', 'slack'], Date.now())).toEqual([]);
+    slurm.set(key(2), { state: 'FAILED', exit: 1, elapsed: 70 });
+    await tracker.tick();
+    expect(outbox.pending(['tray'], Date.now()).map((o) => [o.jobKey, o.finalState])).toEqual([[key(2), 'FAILED']]);
+    for (const i of [3, 4]) slurm.set(key(i), { state: 'COMPLETED', elapsed: 80 });
+    await tracker.tick();
+    const { tray, jobs, sweeps } = await deliverAll(outbox);
+    expect(tray.map((n) => n.id)).toEqual([`hpc-relay:job:${key(2)}:FAILED:tray`, `hpc-relay:job:${store.sweepFacts(`adopted:${tasks[0]?.baseId}`)?.anchorKey}:${SWEEP_FINISHED}:tray`]);
+    expect(tray[1]?.title).toBe(`✗ array train (${tasks[0]?.baseId}) finished: 5 tasks: 4 completed, 1 failed`);
+    expect(jobs.map((r) => r.jobId)).toEqual([key(2)]);
+    expect(sweeps).toHaveLength(1);
+    expect(sweeps[0]?.facts.tasks.map((t) => [t.task, t.state])).toEqual([[0, 'COMPLETED'], [1, 'COMPLETED'], [2, 'FAILED'], [3, 'COMPLETED'], [4, 'COMPLETED']]);
+    // Nothing was resubmitted: it has no script HPC Relay kept.
+    expect(slurm.calls.some((c) => c[0] === 'sbatch')).toBe(false);
+  });
 });

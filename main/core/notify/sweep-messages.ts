@@ -88,10 +88,15 @@ export function sweepLabel(facts: Pick<SweepFacts, 'name' | 'baseIds'>): string 
   return `${facts.name ? `${facts.name} ` : ''}(${ids})`;
 }
 
+/** What the array is called: a sweep HPC Relay submitted, or a job array submitted from a terminal (adopted). */
+export function sweepNoun(facts: Pick<SweepFacts, 'sweepId'>): 'sweep' | 'array' {
+  return facts.sweepId.startsWith('adopted:') ? 'array' : 'sweep';
+}
+
 /** Title and body of the one sweep-end notification (the tray shows them; Slack builds its own report). */
 export function composeSweepEnd(facts: SweepFacts): OutboxMessage {
   const failed = failedTasks(facts);
-  const title = `${failed.length === 0 ? '✓' : '✗'} sweep ${sweepLabel(facts)} finished: ${sweepCounts(facts)}`;
+  const title = `${failed.length === 0 ? '✓' : '✗'} ${sweepNoun(facts)} ${sweepLabel(facts)} finished: ${sweepCounts(facts)}`;
   const lines: string[] = [];
   const best = bestLine(facts);
   if (best) lines.push(`${best[0]?.toUpperCase() ?? ''}${best.slice(1)}.`);

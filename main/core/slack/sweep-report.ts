@@ -12,7 +12,7 @@
  */
 import type { Core } from '../index.js';
 import { describeError } from '../errors.js';
-import { bestLine, bestTask, failedTasks, metricText, paramText, rankTasks, sweepCounts, SWEEP_TOP } from '../notify/sweep-messages.js';
+import { bestLine, bestTask, failedTasks, metricText, paramText, rankTasks, sweepCounts, sweepNoun, SWEEP_TOP } from '../notify/sweep-messages.js';
 import type { SweepEndReport } from '../notify/sweep-messages.js';
 import type { SweepFacts } from '../store/sweep-facts.js';
 import { niceTicks, resvgRenderer } from './chart.js';
@@ -64,7 +64,9 @@ export function sweepReportBlocks(input: Pick<SweepReportInput, 'facts' | 'curve
   const best = bestTask(f);
   const counts = sweepCounts(f);
   const emoji = failed.length === 0 ? ':white_check_mark:' : ':warning:';
-  const blocks: Block[] = [section(`${emoji} Sweep *${escapeText(f.name || 'sweep')}* (array ${escapeText(f.baseIds.join(', '))}) finished: *${escapeText(counts)}*\nTook ${formatDuration(f.spanSec)}`)];
+  const adopted = sweepNoun(f) === 'array';
+  const heading = adopted ? `Job array *${escapeText(f.name || 'array')}* (${escapeText(f.baseIds.join(', '))})` : `Sweep *${escapeText(f.name || 'sweep')}* (array ${escapeText(f.baseIds.join(', '))})`;
+  const blocks: Block[] = [section(`${emoji} ${heading} finished: *${escapeText(counts)}*\nTook ${formatDuration(f.spanSec)}`)];
   if (best?.best && f.metric) {
     const p = paramText(best.params);
     blocks.push(section(`*Best: task ${best.task}*${p ? ` (${code(p)})` : ''} ${code(f.metric.name)} *${metricText(best.best.value)}*${best.attempts > 1 ? ` (attempt ${best.attempts})` : ''}`));
@@ -72,7 +74,9 @@ export function sweepReportBlocks(input: Pick<SweepReportInput, 'facts' | 'curve
     const rows = ranked.slice(0, SWEEP_TOP).map((t, i) => [String(i + 1), `${t.task}${t.state === 'COMPLETED' ? '' : ` ${t.state}`}`, metricText(t.best?.value ?? Number.NaN), clipText(paramText(t.params) ?? '—', 80)]);
     blocks.push(section(`Top ${rows.length} of ${f.tasks.length} by ${code(f.metric.name)} (${f.metric.goal === 'max' ? 'higher' : 'lower'} is better):\n${codeBlock(table(['#', 'task', f.metric.name, 'params'], rows))}`));
   } else {
-    blocks.push(section('No task recorded a key metric (val_acc, accuracy or a loss), so there is no ranking.'));
+    blocks.push(section(adopted
+      ? 'It was submitted from a terminal, not by HPC Relay, so its metrics are not read and there is no ranking.'
+      : 'No task recorded a key metric (val_acc, accuracy or a loss), so there is no ranking.'));
   }
   if (failed.length > 0) {
     const lines = failed.slice(0, FAILED_LINES).map((t) => {
@@ -87,7 +91,8 @@ export function sweepReportBlocks(input: Pick<SweepReportInput, 'facts' | 'curve
     const label = best ? 'best task' : `task ${focus.task}`;
     blocks.push(actions(`sweep:${clipText(f.sweepId, 40)}`, [
       { text: `Tail ${label}`, actionId: TAIL_ACTION, value: focus.jobKey },
-      { text: `Resubmit ${label}`, actionId: RESUBMIT_ACTION, value: focus.jobKey },
+      // HPC Relay keeps no script of a terminal's array, so it cannot resubmit one of its tasks.
+      ...(adopted ? [] : [{ text: `Resubmit ${label}`, actionId: RESUBMIT_ACTION, value: focus.jobKey }]),
       { text: 'Suggest next', actionId: SUGGEST_ACTION, value: focus.jobKey },
     ]));
   }
@@ -97,7 +102,7 @@ export function sweepReportBlocks(input: Pick<SweepReportInput, 'facts' | 'curve
     blocks.push(context(`The chart in this thread compares ${drawn === withCurves ? `the ${drawn} tasks'` : `the best ${drawn} of ${withCurves} tasks'`} ${code(f.metric.name)} curves${drawn < withCurves ? ` (at most ${SWEEP_CHART_SERIES} are drawn)` : ''}.`));
   }
   const bl = bestLine(f);
-  const text = escapeText(`Sweep ${f.name || 'sweep'} (array ${f.baseIds.join(', ')}) finished: ${counts}${bl ? `; ${bl}` : ''}`);
+  const text = escapeText(`${adopted ? `Job array ${f.name || 'array'} (${f.baseIds.join(', ')})` : `Sweep ${f.name || 'sweep'} (array ${f.baseIds.join(', ')})`} finished: ${counts}${bl ? `; ${bl}` : ''}`);
   return { text: clipText(text, 3000), blocks };
 }
 

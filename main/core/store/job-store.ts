@@ -389,9 +389,14 @@ export class JobStore {
     }).immediate();
   }
 
-  /** A task of an array HPC Relay submitted whose sweep has not been announced as finished yet. */
+  /**
+   * A task of an array whose sweep has not been announced as finished yet: one HPC Relay
+   * submitted, or one submitted from a terminal (adopted; `squeue --array` lists every task not
+   * yet ended, and accounting the ones before, so the whole array is known before its tasks are
+   * finalized). A terminal's 100-task array is then one message, like the app's own.
+   */
   private openSweepTask(job: JobRow): boolean {
-    if (job.arrayTask === null || job.submissionId === null) return false;
+    if (job.arrayTask === null) return false;
     const anchor = sweepAnchor(this.db, job.sweepId);
     return anchor !== null && !this.db.prepare('SELECT 1 FROM notification_outbox WHERE job_key = ? AND final_state = ?').get(anchor, SWEEP_FINISHED);
   }

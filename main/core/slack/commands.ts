@@ -10,6 +10,7 @@ import { MAX_TAIL_LINES } from './command-parser.js';
 import { clipText, code, codeBlock, escapeText, formatBytes, formatDuration, keepTail, table } from './format.js';
 import type { SlackReply } from './format.js';
 import type { SlackPorts } from './jobs-api.js';
+import { statusText } from './status-view.js';
 
 /** How the user reached us: decides how commands are spelled in help. */
 export type Surface = 'slash' | 'dm' | 'thread';
@@ -28,7 +29,6 @@ export interface CommandRunnerDeps {
 export const AGENT_HINT =
   'To ask in plain language, enable the agent: `hpc-relay secrets set anthropic-api-key`, then `hpc-relay config set llm.enabled true`.';
 
-const MAX_STATUS_ROWS = 40;
 const TAIL_CHARS = 3500;
 
 export function commandPrefix(surface: Surface): string {
@@ -78,19 +78,7 @@ export class CommandRunner {
         return { text: 'pong' };
       case 'status': {
         if (!jobs) return this.unavailable('Job commands');
-        const list = await jobs.listJobs();
-        if (list.length === 0) return { text: 'No tracked jobs.' };
-        const shown = list.slice(0, MAX_STATUS_ROWS);
-        // The BEST column (the key metric's best value, e.g. `val_acc 0.8731`) only when a job has one.
-        const withBest = shown.some((j) => j.best);
-        const rows = shown.map((j) => [
-          j.jobId, j.state, formatDuration(j.elapsedSec), ...(withBest ? [j.best ? `${clipText(j.best.series, 24)} ${metricText(j.best.value)}` : ''] : []), clipText(j.name, 40), clipText(j.where ?? '', 40),
-        ]);
-        const more = list.length > MAX_STATUS_ROWS ? `\n…and ${list.length - MAX_STATUS_ROWS} more.` : '';
-        const counts = countStates(list.map((j) => j.state));
-        const head = `*${list.length} job${list.length === 1 ? '' : 's'}* (${counts})`;
-        const body = codeBlock(table(['JOB', 'STATE', 'ELAPSED', ...(withBest ? ['BEST'] : []), 'NAME', 'WHERE'], rows));
-        return { text: `${head}\n${body}${more}` };
+        return { text: statusText(await jobs.listJobs()) };
       }
       case 'tail': {
         if (!jobs) return this.unavailable('Job commands');
@@ -167,16 +155,6 @@ export class CommandRunner {
   }
 }
 
-/** A metric value in five significant digits (0.87312, 2.3041, 1234.6). */
-export function metricText(v: number): string {
-  return String(Number(v.toPrecision(5)));
-}
-
-function countStates(states: string[]): string {
-  const n = new Map<string, number>();
-  for (const s of states) n.set(s, (n.get(s) ?? 0) + 1);
-  return [...n].map(([s, c]) => `${c} ${s.toLowerCase()}`).join(', ');
-}
 
 /** The reply for free-form text when no agent is configured. */
 export function noAgentReply(surface: Surface): SlackReply {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { etaSeconds, formatDigest, formatDuration, formatHeartbeat } from '../../main/core/cron/digest.js';
+import { DIGEST_MAX_LINES, etaSeconds, formatDigest, formatDuration, formatHeartbeat } from '../../main/core/cron/digest.js';
 import type { DigestJob } from '../../main/core/cron/ports.js';
 import { estimatePromptCost, modelPrice } from '../../main/core/cron/prompt-cost.js';
 import { parseMyJobs, parseSlurmElapsed, queuePositions } from '../../main/core/cron/squeue-digest-source.js';
@@ -26,6 +26,15 @@ describe('digest text', () => {
       '• 1250 sweep_b: pending on gpu_normal, 3rd in its queue',
     ].join('\n'));
     expect(formatDigest([])).toBe('HPC Relay digest: no jobs running or pending.');
+  });
+
+  it('shows at most DIGEST_MAX_LINES jobs and says how many more there are', () => {
+    const many = Array.from({ length: DIGEST_MAX_LINES + 7 }, (_, i) => ({ jobId: `500_${i}`, name: 'sweep', state: 'RUNNING', elapsedSeconds: 60, partition: 'gpu' }));
+    const lines = formatDigest(many).split('\n');
+    expect(lines[0]).toBe(`HPC Relay digest: ${DIGEST_MAX_LINES + 7} running`);
+    expect(lines).toHaveLength(DIGEST_MAX_LINES + 2);
+    expect(lines.at(-2)).toBe(`• 500_${DIGEST_MAX_LINES - 1} sweep: running 1 min on gpu`);
+    expect(lines.at(-1)).toBe('…and 7 more (`status` in Slack or `hpc-relay jobs` lists them all).');
   });
 
   it('estimates the ETA from the epoch rate, measured or from elapsed / epoch', () => {

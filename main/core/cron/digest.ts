@@ -67,13 +67,18 @@ function jobLine(job: DigestJob): string {
   return `${head}: ${parts.join(', ')}`;
 }
 
-/** The digest text: a count line, then one line per job (running first, then pending by queue position). */
+/** Job lines a digest shows at most: a phone screen, not a log. */
+export const DIGEST_MAX_LINES = 25;
+
+/** The digest text: a count line, then one line per job (running first, then pending by queue position), at most DIGEST_MAX_LINES. */
 export function formatDigest(jobs: readonly DigestJob[], title = 'HPC Relay digest'): string {
   const running = jobs.filter((j) => j.state !== 'PENDING');
   const pending = jobs.filter((j) => j.state === 'PENDING').sort((a, b) => (a.queuePosition ?? 1e9) - (b.queuePosition ?? 1e9));
   if (!jobs.length) return `${title}: no jobs running or pending.`;
   const counts = [running.length ? `${running.length} running` : '', pending.length ? `${pending.length} pending` : ''].filter(Boolean).join(', ');
-  return [`${title}: ${counts}`, ...running.map(jobLine), ...pending.map(jobLine)].join('\n');
+  const lines = [...running, ...pending].map(jobLine);
+  const more = lines.length > DIGEST_MAX_LINES ? [`…and ${lines.length - DIGEST_MAX_LINES} more (\`status\` in Slack or \`hpc-relay jobs\` lists them all).`] : [];
+  return [`${title}: ${counts}`, ...lines.slice(0, DIGEST_MAX_LINES), ...more].join('\n');
 }
 
 /**

@@ -3,7 +3,7 @@ import { buildChartSvg, niceTicks, renderChartPng, resvgRenderer } from '../../m
 import { createSlackGateway } from '../../main/core/slack/gateway.js';
 import type { SlackGateway, SlackGatewayOptions } from '../../main/core/slack/gateway.js';
 import { RESUBMIT_ACTION, TAIL_ACTION, reportBlocks } from '../../main/core/slack/job-report.js';
-import type { JobReportInput, MetricSeries } from '../../main/core/slack/reporter.js';
+import { fromJobEnd, type JobReportInput, type MetricSeries } from '../../main/core/slack/reporter.js';
 import { FileThreadMemory } from '../../main/core/slack/threads.js';
 import type { DeliveredReport } from '../../main/core/slack/threads.js';
 import { createMemoryLogger } from '../fakes/memory-logger.js';
@@ -100,6 +100,13 @@ describe('report message', () => {
     expect(json).not.toContain('<!channel>');
     expect(json).toContain('exit 1:0');
     expect(json).toContain('Notify only');
+  });
+
+  it('a job submitted outside HPC Relay (adopted, from the dispatcher\'s payload): only "Suggest next", and the thread note says why', () => {
+    const { blocks } = reportBlocks(fromJobEnd({ idempotencyKey: 'k', jobId: '777', name: 'outside', state: 'COMPLETED', exitCode: '0:0', elapsedSec: 60, failureClass: null, adopted: true }));
+    const actions = blocks.find((b) => b.type === 'actions') as { elements: Array<{ action_id: string }> };
+    expect(actions.elements.map((e) => e.action_id)).toEqual(['hpc_suggest']);
+    expect(JSON.stringify(blocks)).toContain('Submitted outside HPC Relay, so it cannot tail or resubmit it');
   });
 });
 

@@ -98,7 +98,7 @@ describe('sweep report blocks', () => {
     expect(chartedTasks({ facts: f, curves: [] })).toEqual([]);
   });
 
-  it('an array submitted from a terminal is called a job array, says why it has no ranking, and offers no resubmit', () => {
+  it('an array submitted from a terminal is called a job array, says why it has no ranking, and offers no tail or resubmit', () => {
     const f: SweepFacts = { ...facts(10), sweepId: 'adopted:900', name: 'train', metric: null };
     f.tasks.forEach((t) => { t.best = null; t.params = null; });
     const { text, blocks } = sweepReportBlocks({ facts: f, curves: [] });
@@ -107,7 +107,7 @@ describe('sweep report blocks', () => {
     expect(json).toContain('Job array *train* (900) finished');
     expect(json).toContain('submitted from a terminal');
     const actions = blocks.find((b) => b.type === 'actions') as { elements: Array<{ action_id: string }> };
-    expect(actions.elements.map((e) => e.action_id)).toEqual([TAIL_ACTION, SUGGEST_ACTION]);
+    expect(actions.elements.map((e) => e.action_id)).toEqual([SUGGEST_ACTION]);
   });
 });
 

@@ -43,6 +43,8 @@ export interface JobReportInput {
   /** Peak memory and the request, when known (shown as "peak 3.1 GiB of 4 GiB"). */
   maxRssBytes?: number | null;
   reqMemBytes?: number | null;
+  /** Submitted outside HPC Relay (adopted): it knows no output path or script, so no tail or resubmit. */
+  adopted?: boolean;
 }
 
 export interface ReportDelivery {
@@ -81,6 +83,7 @@ export interface JobEndReportLike {
   triage?: { action: string; reason: string };
   metrics?: MetricSeries[];
   stderrTail?: string | null;
+  adopted?: boolean;
 }
 
 export function fromJobEnd(r: JobEndReportLike): JobReportInput {
@@ -97,5 +100,6 @@ export function fromJobEnd(r: JobEndReportLike): JobReportInput {
     ...(r.triage && r.triage.action !== 'none' && r.triage.reason ? { note: r.triage.reason } : {}),
     ...(r.maxRssBytes !== undefined ? { maxRssBytes: r.maxRssBytes } : {}),
     ...(r.reqMemBytes !== undefined ? { reqMemBytes: r.reqMemBytes } : {}),
+    ...(r.adopted ? { adopted: true } : {}),
   };
 }

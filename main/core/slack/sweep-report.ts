@@ -90,9 +90,8 @@ export function sweepReportBlocks(input: Pick<SweepReportInput, 'facts' | 'curve
   if (focus) {
     const label = best ? 'best task' : `task ${focus.task}`;
     blocks.push(actions(`sweep:${clipText(f.sweepId, 40)}`, [
-      { text: `Tail ${label}`, actionId: TAIL_ACTION, value: focus.jobKey },
-      // HPC Relay keeps no script of a terminal's array, so it cannot resubmit one of its tasks.
-      ...(adopted ? [] : [{ text: `Resubmit ${label}`, actionId: RESUBMIT_ACTION, value: focus.jobKey }]),
+      // HPC Relay knows neither the output files nor the script of a terminal's array.
+      ...(adopted ? [] : [{ text: `Tail ${label}`, actionId: TAIL_ACTION, value: focus.jobKey }, { text: `Resubmit ${label}`, actionId: RESUBMIT_ACTION, value: focus.jobKey }]),
       { text: 'Suggest next', actionId: SUGGEST_ACTION, value: focus.jobKey },
     ]));
   }

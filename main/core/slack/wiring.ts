@@ -139,7 +139,8 @@ export function slackHub(core: Core): SlackHub {
         } catch (e) {
           log.warn('no metrics for the job report', { jobId: report.jobId, err: describeError(e) });
         }
-        if (stderrTail === undefined && report.state !== 'COMPLETED') {
+        // An adopted job's output file is not known: there is no tail to read.
+        if (stderrTail === undefined && report.state !== 'COMPLETED' && !report.adopted) {
           stderrTail = await core.jobs().tail(report.jobId, 40, 'stderr').then((t) => t.lines.join('\n'), (e: unknown) => {
             log.warn('no stderr tail for the job report', { jobId: report.jobId, err: describeError(e) });
             return null;

@@ -31,6 +31,8 @@ export type ErrorCode =
   | 'JOB_SCRIPT_INVALID'
   | 'JOB_SUBMIT_FAILED'
   | 'JOB_ACTION_REFUSED'
+  /** A job submitted outside HPC Relay whose output file the scheduler no longer names. */
+  | 'JOB_OUTPUT_UNKNOWN'
   | 'STORE_FAILED'
   /** A monitor schedule that is neither a shorthand we know nor a valid cron expression. */
   | 'CRON_INVALID_SCHEDULE'

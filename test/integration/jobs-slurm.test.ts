@@ -142,6 +142,24 @@ describe.concurrent('jobs on the real testbed', () => {
     expect(a.notes.filter((n) => n.id.startsWith(`hpc-relay:job:${id}:`))).toHaveLength(1);
   });
 
+  it('a job submitted with plain sbatch can be tailed: its output file comes from the scheduler and is kept with the job', async () => {
+    const a = await app('outside-tail');
+    const dir = `hpc-relay-it/${RUN}-outside-tail`;
+    expect((await a.core.cluster().exec(['mkdir', '-p', dir])).code).toBe(0);
+    const out = await a.core.cluster().exec(['sbatch', '--parsable', '--job-name=relay-outside-tail', '--mem=32M', '--time=2', `--output=${dir}/out-%j.txt`, '--wrap=echo hello-from-outside; echo "second line"; sleep 2']);
+    expect(out.code, out.stderr).toBe(0);
+    const id = out.stdout.trim();
+    expect((await a.jobs.refresh()).adopted).toContain(id);
+    await until('the job to end', async () => { await a.rt.tickNow(); return a.jobs.store.get(id)?.final; }, 150_000, 2_000);
+    const t = await a.jobs.tail(id, 5);
+    expect(t.path).toMatch(new RegExp(`/${dir}/out-${id}\\.txt$`));
+    expect(t.lines).toEqual(['hello-from-outside', 'second line']);
+    // Kept: read again from the record, without asking the scheduler.
+    expect(a.jobs.store.events(id).filter((e) => e.kind === 'output-paths').map((e) => e.detail['stdout'])).toEqual([t.path]);
+    await expect(a.jobs.readOutput(id, 0)).resolves.toMatchObject({ text: 'hello-from-outside\nsecond line\n' });
+    expect(a.jobs.store.events(id).filter((e) => e.kind === 'output-paths')).toHaveLength(1);
+  });
+
   it('an array submitted with plain sbatch (one task at a time) is adopted whole and told once when its last task ends', async () => {
     const a = await app('adopt-array');
     const out = await a.core.cluster().exec(['sbatch', '--parsable', '--job-name=relay-outside-array', '--array=0-2%1', '--mem=32M', '--time=2', '--output=/dev/null', '--wrap=sleep 2']);

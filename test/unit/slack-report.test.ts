@@ -102,11 +102,11 @@ describe('report message', () => {
     expect(json).toContain('Notify only');
   });
 
-  it('a job submitted outside HPC Relay (adopted, from the dispatcher\'s payload): only "Suggest next", and the thread note says why', () => {
+  it('a job submitted outside HPC Relay (adopted, from the dispatcher\'s payload): no Resubmit, and the thread note says why', () => {
     const { blocks } = reportBlocks(fromJobEnd({ idempotencyKey: 'k', jobId: '777', name: 'outside', state: 'COMPLETED', exitCode: '0:0', elapsedSec: 60, failureClass: null, adopted: true }));
     const actions = blocks.find((b) => b.type === 'actions') as { elements: Array<{ action_id: string }> };
-    expect(actions.elements.map((e) => e.action_id)).toEqual(['hpc_suggest']);
-    expect(JSON.stringify(blocks)).toContain('Submitted outside HPC Relay, so it cannot tail or resubmit it');
+    expect(actions.elements.map((e) => e.action_id)).toEqual(['hpc_tail', 'hpc_suggest']);
+    expect(JSON.stringify(blocks)).toContain('Submitted outside HPC Relay, so it cannot resubmit it');
   });
 });
 

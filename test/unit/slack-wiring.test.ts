@@ -73,7 +73,7 @@ describe('Slack hub: the notify dispatcher and cron reach whichever gateway runs
     await expect(hub.poster.post({ channel: 'C0GENERAL01', text: 'x' })).rejects.toMatchObject({ code: 'SLACK_STOPPED' });
   });
 
-  it('a failed job submitted outside HPC Relay: reported without a stderr tail (its output file is unknown), no warning, only "Suggest next"', async () => {
+  it('a failed job submitted outside HPC Relay whose output file the scheduler no longer names: reported without a stderr tail, no warning, no Resubmit', async () => {
     const logger = createMemoryLogger();
     const c = localCore({ label: 'slack-wiring', logger });
     cleanups.push(() => c.close());
@@ -84,8 +84,9 @@ describe('Slack hub: the notify dispatcher and cron reach whichever gateway runs
     await hub.reporter.reportJobEnd({ ...REPORT, idempotencyKey: 'hpc-relay:job:778:FAILED:slack', jobId: '778', state: 'FAILED', exitCode: '1:0', adopted: true, failureClass: 'failed' });
     const post = emu.callsTo('chat.postMessage')[0]!;
     const actions = (post.params.blocks as Array<{ type: string; elements?: Array<{ action_id: string }> }>).find((b) => b.type === 'actions');
-    expect(actions?.elements?.map((e) => e.action_id)).toEqual(['hpc_suggest']);
+    expect(actions?.elements?.map((e) => e.action_id)).toEqual(['hpc_tail', 'hpc_suggest']);
     expect(logger.atLeast('warn').map((e) => e.msg)).toEqual([]);
+    expect(logger.entries.map((e) => e.msg)).toContain('the output file of a job submitted elsewhere is not known');
   });
 
   it('DM status and cron list answer from the core’s job service and cron monitors', async () => {

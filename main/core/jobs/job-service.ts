@@ -8,6 +8,7 @@ import {
   MARKER_SACCT_ARGV, MARKER_SQUEUE_ARGV, getOption, hasOption, checkSbatchArgs, jobIdWithMarker, parseSbatchParsable, sbatchArgv, sbatchFailure, setOption, submissionMarker,
 } from '../slurm/sbatch.js';
 import { keyMetric } from '../slurm/metrics-parser.js';
+import { outputPathsArgv, parseOutputPaths } from '../slurm/scontrol-parser.js';
 import { expandArraySpec, parseDuration, parseJobRef, parseMemory } from '../slurm/slurm-values.js';
 import { buildWrapper, directive } from '../slurm/wrapper-script.js';
 import type { RenderedJob } from '../templates/types.js';
@@ -23,6 +24,9 @@ import { ROLLOUT_MIN_TASKS, RolloutStore, Rollouts, type RolloutMode } from './r
 import { runTriageActions, type TriageOutcome } from './triage-runner.js';
 
 /** Renders a template into sbatch data for a job directory; the templates module provides it. */
+/** The job event that keeps an adopted job's output paths, as the controller gave them. */
+const OUTPUT_PATHS_EVENT = 'output-paths';
+
 export interface TemplateRenderer {
   render(templateId: string, params: Record<string, string>, workDir: string): RenderedJob | Promise<RenderedJob>;
 }
@@ -508,16 +512,33 @@ export class JobService {
     });
   }
 
-  private logPathFor(j: JobRow, stream: 'stdout' | 'stderr'): string {
+  /**
+   * Where the job's output goes. HPC Relay's own jobs: from their submission. A job submitted
+   * elsewhere (adopted): the controller says (`scontrol show job`, while the job runs and for
+   * MinJobAge after it ended), and the answer is kept with the job so its output can still be read
+   * once the controller has forgotten it.
+   */
+  async outputPaths(jobId: string): Promise<{ stdout: string; stderr: string }> {
+    const j = this.job(jobId);
     const sub = j.submissionId ? this.deps.store.submission(j.submissionId) : null;
-    if (!sub) throw new RelayError('JOB_ACTION_REFUSED', `Job ${j.jobKey} was not submitted by HPC Relay, so it does not know where its output goes.`, { fix: 'Look at the file its #SBATCH --output names, e.g. with `hpc-relay exec -- tail`.' });
-    return logPaths(sub, j)[stream];
+    if (sub) return logPaths(sub, j);
+    const kept = this.deps.store.events(j.jobKey).filter((e) => e.kind === OUTPUT_PATHS_EVENT).at(-1)?.detail;
+    if (typeof kept?.['stdout'] === 'string' && typeof kept['stderr'] === 'string') return { stdout: kept['stdout'], stderr: kept['stderr'] };
+    const r = await this.deps.cluster().exec(outputPathsArgv(j.jobKey), { timeoutMs: 30_000 });
+    const paths = r.code === 0 ? parseOutputPaths(r.stdout) : null;
+    if (!paths) {
+      throw new RelayError('JOB_OUTPUT_UNKNOWN', `Job ${j.jobKey} was submitted outside HPC Relay, and the scheduler no longer says where its output went.`, {
+        fix: 'Read the file its #SBATCH --output names, e.g. `hpc-relay exec -- tail -n 50 PATH`.',
+      });
+    }
+    this.deps.store.addEvent(j.jobKey, OUTPUT_PATHS_EVENT, paths, this.deps.clock.now());
+    return paths;
   }
 
   /** The last `lines` lines of the job's output, from at most the last 256 KB of the file. */
   async tail(jobId: string, lines = 20, stream: 'stdout' | 'stderr' = 'stdout'): Promise<TailResult> {
     const j = this.job(jobId);
-    const path = this.logPathFor(j, stream);
+    const path = (await this.outputPaths(j.jobKey))[stream];
     const [r] = await this.deps.files.readRanges([{ path, offset: -TAIL_CAP_BYTES, cap: TAIL_CAP_BYTES }]);
     if (!r || r.size === null) return { jobId: j.jobKey, lines: [], path, truncated: false };
     const all = r.data.toString('utf8').split('\n');
@@ -531,8 +552,8 @@ export class JobService {
 
   /** New output since `offset` (at most `cap` bytes): what a live view reads on each refresh. */
   async readOutput(jobId: string, offset: number, stream: 'stdout' | 'stderr' = 'stdout', cap = 64 * 1024): Promise<{ text: string; nextOffset: number; size: number | null; bytesRead: number }> {
-    const j = this.job(jobId);
-    const [r] = await this.deps.files.readRanges([{ path: this.logPathFor(j, stream), offset, cap }]);
+    const path = (await this.outputPaths(jobId))[stream];
+    const [r] = await this.deps.files.readRanges([{ path, offset, cap }]);
     if (!r || r.size === null) return { text: '', nextOffset: offset, size: null, bytesRead: 0 };
     return { text: r.data.toString('utf8'), nextOffset: r.start + r.data.length, size: r.size, bytesRead: r.data.length };
   }

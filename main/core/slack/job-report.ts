@@ -116,13 +116,15 @@ export function reportBlocks(input: JobReportInput): { text: string; blocks: Blo
     const tail = keepTail(lines, STDERR_CHARS).text;
     blocks.push(section(`${input.failureClass ? `Failure class: ${code(input.failureClass)}` : 'Failed'}${tail.trim() ? `\nstderr (end):\n${codeBlock(tail)}` : ''}`));
   }
-  // A job submitted outside HPC Relay: it knows neither its output file nor its script.
+  // A job submitted outside HPC Relay: its output is read where the scheduler said it goes, but
+  // HPC Relay has no script to resubmit.
   blocks.push(actions(`job:${clipText(input.jobId, 40)}`, [
-    ...(input.adopted ? [] : [{ text: 'Tail log', actionId: TAIL_ACTION, value: input.jobId }, { text: 'Resubmit', actionId: RESUBMIT_ACTION, value: input.jobId }]),
+    { text: 'Tail log', actionId: TAIL_ACTION, value: input.jobId },
+    ...(input.adopted ? [] : [{ text: 'Resubmit', actionId: RESUBMIT_ACTION, value: input.jobId }]),
     { text: 'Suggest next', actionId: SUGGEST_ACTION, value: input.jobId },
   ]));
   blocks.push(context(input.adopted
-    ? 'Submitted outside HPC Relay, so it cannot tail or resubmit it; reply in this thread for `!stats` or a question.'
+    ? 'Submitted outside HPC Relay, so it cannot resubmit it; reply in this thread for `!tail`, `!stats` or a question.'
     : 'Reply in this thread for follow-ups (`!tail`, `!stats`, `!resubmit mem=…`).'));
   const text = `${input.name} (job ${input.jobId}) ${ok ? 'finished' : 'ended'}: ${input.state}, elapsed ${formatDuration(input.elapsedSec)}`;
   return { text, blocks };

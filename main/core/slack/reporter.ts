@@ -43,7 +43,7 @@ export interface JobReportInput {
   /** Peak memory and the request, when known (shown as "peak 3.1 GiB of 4 GiB"). */
   maxRssBytes?: number | null;
   reqMemBytes?: number | null;
-  /** Submitted outside HPC Relay (adopted): it knows no output path or script, so no tail or resubmit. */
+  /** Submitted outside HPC Relay (adopted): it has no script of it, so no resubmit button. */
   adopted?: boolean;
 }
 

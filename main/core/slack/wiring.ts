@@ -139,8 +139,13 @@ export function slackHub(core: Core): SlackHub {
         } catch (e) {
           log.warn('no metrics for the job report', { jobId: report.jobId, err: describeError(e) });
         }
-        // An adopted job's output file is not known: there is no tail to read.
-        if (stderrTail === undefined && report.state !== 'COMPLETED' && !report.adopted) {
+        // A job submitted elsewhere: its output paths are asked of the scheduler now, while it still
+        // knows the job, and kept (the report's Tail button and `tail` work after it has forgotten).
+        const outputKnown = !report.adopted || await core.jobs().outputPaths(report.jobId).then(() => true, (e: unknown) => {
+          log.info('the output file of a job submitted elsewhere is not known', { jobId: report.jobId, err: describeError(e) });
+          return false;
+        });
+        if (stderrTail === undefined && report.state !== 'COMPLETED' && outputKnown) {
           stderrTail = await core.jobs().tail(report.jobId, 40, 'stderr').then((t) => t.lines.join('\n'), (e: unknown) => {
             log.warn('no stderr tail for the job report', { jobId: report.jobId, err: describeError(e) });
             return null;

@@ -87,6 +87,23 @@ export function parseScontrolJobs(stdout: string): SacctRecord[] {
   return [...out.values()];
 }
 
+/** Where a job's output goes, as the controller knows it (any job of yours, while it runs and for MinJobAge after). */
+export function outputPathsArgv(jobKey: string): string[] {
+  if (!/^\d+(_\d+)?$/.test(jobKey)) throw new Error(`not a job key: ${jobKey}`);
+  return ['scontrol', '-o', 'show', 'job', jobKey];
+}
+
+/** StdOut and StdErr of the first job line (absolute paths, %A/%a already filled in by SLURM); null when there are none. */
+export function parseOutputPaths(stdout: string): { stdout: string; stderr: string } | null {
+  const line = stdout.split('\n').map((l) => l.trim()).find((l) => l.startsWith('JobId='));
+  if (!line) return null;
+  const f = scontrolFields(line);
+  const abs = (p: string | undefined): string | null => (p && p.startsWith('/') && !p.includes('\0') ? p : null);
+  const out = abs(f.get('StdOut'));
+  if (!out) return null;
+  return { stdout: out, stderr: abs(f.get('StdErr')) ?? out };
+}
+
 /** What sacct says when the cluster keeps no accounting (or cannot reach it right now). */
 export function accountingUnavailable(message: string): 'off' | 'unreachable' | null {
   if (/accounting storage is disabled/i.test(message)) return 'off';

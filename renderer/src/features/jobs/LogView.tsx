@@ -88,8 +88,8 @@ export function LogView({ jobId, live }: { jobId: string; live: boolean }) {
         }
       } catch (e) {
         if (!stopped) setProblem(problemOf(e));
-        // A job HPC Relay did not submit has no known output file: asking again will not help.
-        if (e instanceof HpcError && e.code === 'JOB_ACTION_REFUSED') {
+        // A job submitted elsewhere whose output file the scheduler no longer names: asking again will not help.
+        if (e instanceof HpcError && (e.code === 'JOB_OUTPUT_UNKNOWN' || e.code === 'JOB_ACTION_REFUSED')) {
           reading = false;
           return;
         }

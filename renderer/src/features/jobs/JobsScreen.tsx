@@ -8,6 +8,8 @@ import { formatElapsed, formatMetric, stateGroup } from '../../lib/format';
 import type { StateGroup } from '../../lib/format';
 import { useAction } from '../../lib/hooks';
 import { anyJob, useLive } from '../../lib/live';
+import { foldJobArrays, stateCountsText } from './job-groups';
+import type { JobArrayGroup, JobListItem } from './job-groups';
 import { JobDetail } from './JobDetail';
 import { SubmitDialog } from './SubmitDialog';
 
@@ -34,6 +36,15 @@ function JobList({ go }: { go: Go }) {
   const [submitting, setSubmitting] = useState(false);
   const refresh = useAction();
   const ids = { filter: useId(), text: useId() };
+  // The job arrays shown open, by array id: kept here, so a group stays open while the list reloads
+  // or the filters change (even to nothing and back).
+  const [openArrays, setOpenArrays] = useState<ReadonlySet<string>>(() => new Set());
+  const toggleArray = (baseId: string) =>
+    setOpenArrays((prev) => {
+      const next = new Set(prev);
+      if (!next.delete(baseId)) next.add(baseId);
+      return next;
+    });
 
   const shown = useMemo(() => {
     const needle = text.trim().toLowerCase();
@@ -87,7 +98,7 @@ function JobList({ go }: { go: Go }) {
         </span>
       </div>
       <Loadable loaded={jobs} problem={refresh.problem} empty="No jobs yet. Submit one, or run one from Slack or `hpc-relay submit`." isEmpty={(all) => all.length === 0}>
-        {() => shown.length > 0 && <JobTable jobs={shown} go={go} />}
+        {() => shown.length > 0 && <JobTable jobs={shown} go={go} open={openArrays} toggle={toggleArray} />}
       </Loadable>
       {submitting && (
         <SubmitDialog
@@ -103,7 +114,10 @@ function JobList({ go }: { go: Go }) {
   );
 }
 
-function JobTable({ jobs, go }: { jobs: JobSummaryView[]; go: Go }) {
+function JobTable({ jobs, go, open, toggle }: { jobs: JobSummaryView[]; go: Go; open: ReadonlySet<string>; toggle: (baseId: string) => void }) {
+  // Job arrays fold into one row each (job-groups.ts), from the filtered list.
+  const segments = useMemo(() => tableSegments(foldJobArrays(jobs)), [jobs]);
+  const openJob = (jobId: string) => go({ screen: 'jobs', jobId });
   return (
     <table className="jobs" aria-label="Jobs">
       <thead>
@@ -117,13 +131,68 @@ function JobTable({ jobs, go }: { jobs: JobSummaryView[]; go: Go }) {
           <th scope="col">Node / reason</th>
         </tr>
       </thead>
-      <tbody>
-        {jobs.map((j) => (
-          <JobRow key={j.jobId} job={j} open={() => go({ screen: 'jobs', jobId: j.jobId })} />
-        ))}
-      </tbody>
+      {segments.map((s) =>
+        s.kind === 'jobs' ? (
+          <tbody key={`jobs-${s.jobs[0]?.jobId ?? ''}`}>
+            {s.jobs.map((j) => (
+              <JobRow key={j.jobId} job={j} open={() => openJob(j.jobId)} />
+            ))}
+          </tbody>
+        ) : (
+          <ArrayRows key={`array-${s.group.baseId}`} group={s.group} expanded={open.has(s.group.baseId)} toggle={() => toggle(s.group.baseId)} openJob={openJob} />
+        ),
+      )}
     </table>
   );
+}
+
+type Segment = { kind: 'jobs'; jobs: JobSummaryView[] } | { kind: 'array'; group: JobArrayGroup };
+
+/** Runs of plain jobs share a <tbody>; each array gets its own, and one more for its tasks (what its disclosure controls). */
+function tableSegments(items: readonly JobListItem[]): Segment[] {
+  const out: Segment[] = [];
+  for (const item of items) {
+    const last = out.at(-1);
+    if (item.kind === 'array') out.push(item);
+    else if (last?.kind === 'jobs') last.jobs.push(item.job);
+    else out.push({ kind: 'jobs', jobs: [item.job] });
+  }
+  return out;
+}
+
+function ArrayRows({ group, expanded, toggle, openJob }: { group: JobArrayGroup; expanded: boolean; toggle: () => void; openJob: (jobId: string) => void }) {
+  const tasksId = useId();
+  const n = group.tasks.length;
+  return (
+    <>
+      <tbody className="job-array">
+        <tr data-array-id={group.baseId}>
+          <td>
+            <button type="button" className="link-button disclosure" aria-expanded={expanded} aria-controls={tasksId} onClick={toggle}>
+              <span className="disclosure-mark" aria-hidden="true">
+                {expanded ? '▾' : '▸'}
+              </span>
+              <span className="visually-hidden">{`Show the ${n} tasks of array `}</span>
+              {group.label}
+            </button>
+          </td>
+          <td className="name">{group.name}</td>
+          <td>{group.state !== null ? <StateBadge state={group.state} /> : <span className="state-counts">{stateCountsText(group.stateCounts)}</span>}</td>
+          <td>{formatElapsed(group.elapsedSec)}</td>
+          <td>{group.partitions.length > 0 ? group.partitions.join(', ') : '—'}</td>
+          <td>{metricText(group.keyMetric)}</td>
+          <td className="muted where">{`${n} tasks`}</td>
+        </tr>
+      </tbody>
+      <tbody id={tasksId} className="job-array-tasks">
+        {expanded && group.tasks.map((j) => <JobRow key={j.jobId} job={j} open={() => openJob(j.jobId)} />)}
+      </tbody>
+    </>
+  );
+}
+
+function metricText(m: JobSummaryView['keyMetric']): string {
+  return m ? `${m.series} ${formatMetric(m.value)}` : '—';
 }
 
 function JobRow({ job, open }: { job: JobSummaryView; open: () => void }) {
@@ -140,7 +209,7 @@ function JobRow({ job, open }: { job: JobSummaryView; open: () => void }) {
       </td>
       <td>{formatElapsed(job.elapsedSec)}</td>
       <td>{job.partition ?? '—'}</td>
-      <td>{job.keyMetric ? `${job.keyMetric.series} ${formatMetric(job.keyMetric.value)}` : '—'}</td>
+      <td>{metricText(job.keyMetric)}</td>
       <td className="muted where">{job.where ?? ''}</td>
     </tr>
   );

@@ -7,9 +7,9 @@ import { copyFileSync, existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import type { AppInfo, DoctorCheck, IpcResult } from '../../preload/contract.js';
+import { launchChromium, watchedPage } from './browser.js';
 import { serveDirectory } from './static-server.js';
 import type { StaticServer } from './static-server.js';
 
@@ -40,19 +40,7 @@ beforeAll(async () => {
     throw new Error('out/renderer/index.html is missing: build the renderer first with `npx electron-vite build` (npm run test:renderer does).');
   }
   server = await serveDirectory(rendererDir);
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
   await mkdir(artifactsDir, { recursive: true });
 });
 
@@ -65,12 +53,7 @@ beforeEach(async () => {
   doctorCalls = 0;
   doctorResult = { ok: true, value: checks };
   pageProblems = [];
-  const context = await browser.newContext({ viewport: { width: 900, height: 560 } });
-  page = await context.newPage();
-  page.on('pageerror', (e) => pageProblems.push(`page error: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error') pageProblems.push(`console error: ${m.text()}`);
-  });
+  page = await watchedPage(browser, { viewport: { width: 900, height: 560 } }, pageProblems);
 
   const appInfo: IpcResult<AppInfo> = { ok: true, value: { version: '0.1.0', platform: 'linux' } };
   await page.exposeFunction('__testAppInfo', () => appInfo);

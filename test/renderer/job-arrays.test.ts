@@ -9,13 +9,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import type { Core } from '../../main/core/index.js';
 import { jobsServiceFactory } from '../../main/core/jobs/jobs-runtime.js';
 import type { SubmitResult } from '../../main/core/jobs/index.js';
 import { Runtime } from '../../main/core/runtime/runtime.js';
 import { testbedCore } from '../helpers/testbed-core.js';
+import { launchChromium, watchedPage } from './browser.js';
 import { serveDirectory } from './static-server.js';
 import type { StaticServer } from './static-server.js';
 import { bindWindow } from './window-harness.js';
@@ -55,17 +55,8 @@ beforeAll(async () => {
   expect(sub.jobIds).toEqual([0, 1, 2].map((t) => `${sub.jobId}_${t}`));
 
   server = await serveDirectory(rendererDir);
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  const context = await browser.newContext({ viewport: { width: 1100, height: 720 }, colorScheme: 'light' });
-  page = await context.newPage();
-  page.on('pageerror', (e) => pageProblems.push(`page error: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error') pageProblems.push(`console error: ${m.text()}`);
-  });
+  browser = await launchChromium();
+  page = await watchedPage(browser, { viewport: { width: 1100, height: 720 }, colorScheme: 'light' }, pageProblems);
   bound = await bindWindow(page, core, runtime);
   await page.goto(server.url);
 }, 120_000);

@@ -4,7 +4,7 @@
  * the server's prompt is shown as text, and the typed answer goes back through `window.hpc`.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './browser.js';
 import type { Browser, Page } from 'playwright-core';
 import { PROMPT_PAGE_URL } from '../../main/adapters/prompt-page.js';
 
@@ -16,7 +16,7 @@ let answers: (string | null)[];
 let problems: string[];
 
 beforeAll(async () => {
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

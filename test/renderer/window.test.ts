@@ -16,7 +16,6 @@ import fs from 'node:fs';
 import { copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { FileConfigStore } from '../../main/core/config/file-config-store.js';
 import { createCore } from '../../main/core/index.js';
@@ -37,6 +36,7 @@ import type { SlackEmulator } from '../fakes/slack-emulator.js';
 import { TEST_SECRETS } from '../fixtures/test-secrets.js';
 import { makeHome } from '../helpers/temp-home.js';
 import { ScriptedPrompt } from '../helpers/testbed-core.js';
+import { launchChromium, watchedPage } from './browser.js';
 import { serveDirectory } from './static-server.js';
 import type { StaticServer } from './static-server.js';
 import { bindWindow } from './window-harness.js';
@@ -151,17 +151,8 @@ beforeAll(async () => {
   await runtime.start();
 
   server = await serveDirectory(rendererDir);
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  const context = await browser.newContext({ viewport: { width: 1100, height: 720 }, colorScheme: 'light' });
-  page = await context.newPage();
-  page.on('pageerror', (e) => pageProblems.push(`page error: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error') pageProblems.push(`console error: ${m.text()}`);
-  });
+  browser = await launchChromium();
+  page = await watchedPage(browser, { viewport: { width: 1100, height: 720 }, colorScheme: 'light' }, pageProblems);
   // The screens' fallback poll is made longer than any test here: what a screen shows without the
   // user acting on it must come from main's data:changed events, or the test fails.
   bound = await bindWindow(page, core, runtime, { windowUser: WINDOW_USER, refreshFallbackMs: FALLBACK_MS });

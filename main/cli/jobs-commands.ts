@@ -6,6 +6,7 @@ import { describeError } from '../core/errors.js';
 import type { Core } from '../core/index.js';
 import { JobsRuntime } from '../core/jobs/jobs-runtime.js';
 import type { JobSummary, ResubmitChanges, SubmitResult } from '../core/jobs/index.js';
+import { foldArrays } from '../core/jobs/job-groups.js';
 import { formatDuration } from '../core/slurm/slurm-values.js';
 import { printJson, UsageError } from './output.js';
 
@@ -36,11 +37,19 @@ function printSubmitted(r: SubmitResult, json: boolean | undefined): void {
   else process.stdout.write(`Submitted job ${r.jobId}${r.name ? ` (${r.name})` : ''}${r.jobIds.length > 1 ? ` with ${r.jobIds.length} array tasks` : ''}.\n`);
 }
 
-function table(jobs: readonly JobSummary[]): string {
+/** The `jobs` table: one row per job, and one per job array (its tasks folded) unless `tasks` asks for every task. */
+export function jobsTable(jobs: readonly JobSummary[], tasks = false): string {
   const head = ['JOB', 'NAME', 'STATE', 'ELAPSED', 'EXIT', 'WHERE'];
-  const rows = [head, ...jobs.map((j) => [
-    j.jobId, j.name.slice(0, 32), j.state, j.elapsedSec === null ? '' : formatDuration(j.elapsedSec), j.exitCode ?? '', `${j.where ?? ''}${j.adopted ? ' (adopted)' : ''}`.trim(),
-  ])];
+  const elapsed = (s: number | null) => (s === null ? '' : formatDuration(s));
+  const entries = tasks ? jobs.map((job) => ({ kind: 'job' as const, job })) : foldArrays(jobs);
+  const rows = [head, ...entries.map((e) => {
+    if (e.kind === 'job') {
+      const j = e.job;
+      return [j.jobId, j.name.slice(0, 32), j.state, elapsed(j.elapsedSec), j.exitCode ?? '', `${j.where ?? ''}${j.adopted ? ' (adopted)' : ''}`.trim()];
+    }
+    const exits = new Set(e.tasks.map((t) => t.exitCode ?? ''));
+    return [e.id, (e.tasks[0]?.name ?? '').slice(0, 32), e.state, elapsed(e.elapsedSec), exits.size === 1 ? [...exits][0] ?? '' : '', `${e.tasks.length} tasks${e.tasks[0]?.adopted ? ' (adopted)' : ''}`];
+  })];
   const widths = head.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
 }
@@ -87,9 +96,10 @@ export function registerJobsCommands(program: Command, open: OpenCore): void {
 
   program
     .command('jobs')
-    .option('--json', 'print [{"jobId", "name", "state", "exitCode", "elapsedSec", …}]')
+    .option('--json', 'print [{"jobId", "name", "state", "exitCode", "elapsedSec", …}] (one entry per array task)')
+    .option('--tasks', 'list every task of a job array instead of one row per array')
     .description("List your jobs (the app's and ones submitted elsewhere) with SLURM's state names, checked with the cluster now.")
-    .action(async (opts: { json?: boolean }) => {
+    .action(async (opts: { json?: boolean; tasks?: boolean }) => {
       await withCore(open, async (core) => {
         const jobs = core.jobs();
         let failed: unknown = null;
@@ -101,7 +111,7 @@ export function registerJobsCommands(program: Command, open: OpenCore): void {
         }
         const list = await jobs.listJobs();
         if (opts.json) printJson(list);
-        else process.stdout.write(list.length ? `${table(list)}\n` : 'No jobs yet: submit one with `hpc-relay submit`.\n');
+        else process.stdout.write(list.length ? `${jobsTable(list, opts.tasks)}\n` : 'No jobs yet: submit one with `hpc-relay submit`.\n');
         if (failed) {
           process.stderr.write(`hpc-relay: the cluster could not be checked (${describeError(failed)}); these are the last known states.\n`);
           process.exitCode = 1;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { JobSummary } from '../../main/core/slack/jobs-api.js';
-import { MAX_STATUS_ROWS, statusRows, statusText, taskRanges } from '../../main/core/slack/status-view.js';
+import { taskRanges } from '../../main/core/jobs/job-groups.js';
+import { MAX_STATUS_ROWS, statusRows, statusText } from '../../main/core/slack/status-view.js';
 
 const job = (jobId: string, state: string, over: Partial<JobSummary> = {}): JobSummary => ({ jobId, name: 'train', state, elapsedSec: 60, ...over });
 

@@ -42,5 +42,7 @@ describe('the Slack status table', () => {
     expect(text).toContain('1000 ');
     expect(text).not.toContain(`${1000 + MAX_STATUS_ROWS} `);
     expect(statusText([])).toBe('No tracked jobs.');
+    // The same number as the job's report shows (five significant digits).
+    expect(statusText([job('77', 'COMPLETED', { best: { series: 'val_acc', value: 0.378912, step: 2 } })])).toMatch(/77\s+COMPLETED\s+1m 00s\s+val_acc 0\.37891\s+train/);
   });
 });

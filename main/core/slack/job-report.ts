@@ -82,7 +82,8 @@ function stateEmoji(state: string): string {
   return ':x:';
 }
 
-function fmt(v: number): string {
+/** A metric value in five significant digits, NaN/inf as such: job reports and `status` show the same number. */
+export function reportValue(v: number): string {
   if (Number.isNaN(v)) return 'NaN';
   if (!Number.isFinite(v)) return v > 0 ? 'inf' : '-inf';
   return String(Number(v.toPrecision(5)));
@@ -98,16 +99,16 @@ export function reportBlocks(input: JobReportInput): { text: string; blocks: Blo
   const keyBest = keySeries ? bestPoint({ ...keySeries, goal: keySeries.goal ?? key?.goal }) : undefined;
   const facts = [
     `Elapsed ${formatDuration(input.elapsedSec)}`,
-    ...(keySeries && keyBest ? [`best ${code(keySeries.name)} ${fmt(keyBest.value)} at ${keySeries.stepLabel ?? 'step'} ${fmt(keyBest.step)}`] : []),
+    ...(keySeries && keyBest ? [`best ${code(keySeries.name)} ${reportValue(keyBest.value)} at ${keySeries.stepLabel ?? 'step'} ${reportValue(keyBest.step)}`] : []),
     ...(input.exitCode && input.exitCode !== '0:0' ? [`exit ${escapeText(input.exitCode)}`] : []),
     ...(typeof input.maxRssBytes === 'number' ? [`peak memory ${formatBytes(input.maxRssBytes)}${input.reqMemBytes ? ` of ${formatBytes(input.reqMemBytes)}` : ''}`] : []),
   ];
   const metricLines = input.metrics.filter((m) => m.points.length > 0).slice(0, 10).map((m) => {
     const last = m.points.at(-1);
     const best = bestPoint(m);
-    const bestText = best && last && best.step !== last.step ? `, best ${fmt(best.value)} at ${m.stepLabel ?? 'step'} ${fmt(best.step)}` : '';
+    const bestText = best && last && best.step !== last.step ? `, best ${reportValue(best.value)} at ${m.stepLabel ?? 'step'} ${reportValue(best.step)}` : '';
     const diverged = m.points.some((p) => !Number.isFinite(p.value)) ? ' :warning: NaN/inf seen' : '';
-    return `• ${code(m.name)} final ${last ? fmt(last.value) : '—'}${bestText}${diverged}`;
+    return `• ${code(m.name)} final ${last ? reportValue(last.value) : '—'}${bestText}${diverged}`;
   });
   const blocks: Block[] = [section(`${title}\n${facts.join(' · ')}${input.note ? `\n${escapeText(input.note)}` : ''}`)];
   if (metricLines.length) blocks.push(section(metricLines.join('\n')));

@@ -5,7 +5,7 @@
 import type { JobSummary } from './jobs-api.js';
 import { countStates, foldArrays } from '../jobs/job-groups.js';
 import { clipText, codeBlock, formatDuration, table } from './format.js';
-import { metricText } from '../notify/sweep-messages.js';
+import { reportValue } from './job-report.js';
 
 export const MAX_STATUS_ROWS = 40;
 
@@ -33,7 +33,7 @@ export function statusText(list: readonly JobSummary[]): string {
   // The BEST column (the key metric's best value, e.g. `val_acc 0.8731`) only when a row has one.
   const withBest = shown.some((r) => r.best);
   const rows = shown.map((r) => [
-    clipText(r.id, 40), clipText(r.state, 60), formatDuration(r.elapsedSec), ...(withBest ? [r.best ? `${clipText(r.best.series, 24)} ${metricText(r.best.value)}` : ''] : []), clipText(r.name, 40), clipText(r.where, 40),
+    clipText(r.id, 40), clipText(r.state, 60), formatDuration(r.elapsedSec), ...(withBest ? [r.best ? `${clipText(r.best.series, 24)} ${reportValue(r.best.value)}` : ''] : []), clipText(r.name, 40), clipText(r.where, 40),
   ]);
   const more = all.length > MAX_STATUS_ROWS ? `\n…and ${all.length - MAX_STATUS_ROWS} more.` : '';
   const head = `*${list.length} job${list.length === 1 ? '' : 's'}* (${countStates(list.map((j) => j.state))})`;

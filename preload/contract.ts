@@ -173,7 +173,8 @@ export const stageResultSchema = z.object({
 
 // ---- jobs -----------------------------------------------------------------------------------
 
-export const keyMetricSchema = z.object({ series: z.string(), value: z.number().nullable(), step: z.number() });
+/** A job's headline metric: its latest value, and which way is better (accuracy up, loss down; null: not a metric HPC Relay knows the goal of). */
+export const keyMetricSchema = z.object({ series: z.string(), value: z.number().nullable(), step: z.number(), goal: z.enum(['max', 'min']).nullable() });
 
 export const jobSummarySchema = z.object({
   jobId: z.string(),

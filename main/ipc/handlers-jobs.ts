@@ -10,6 +10,7 @@ import { RelayError } from '../core/errors.js';
 import type { Core } from '../core/index.js';
 import type { JobSummary, SubmitResult } from '../core/jobs/index.js';
 import { slackHub } from '../core/slack/wiring.js';
+import { keyMetric as coreKeyMetric } from '../core/slurm/metrics-parser.js';
 import { getOption } from '../core/slurm/sbatch.js';
 import type { StoredPoint } from '../core/store/metrics-store.js';
 import { expectation, findTemplate, loadTemplates, TemplateError, templatesDir, validateParams, validateValue } from '../core/templates/index.js';
@@ -27,8 +28,6 @@ export interface JobHandlerDeps {
   openExternal(url: string): Promise<void>;
 }
 
-/** The series a list shows for a job, in order of preference; else the job's first series. */
-const HEADLINE_SERIES = ['val_acc', 'val_accuracy', 'accuracy', 'acc', 'val_loss', 'loss', 'train_loss'];
 /** Where a series is read from, most trusted first, when it is written to several places. */
 const SOURCE_RANK = ['csv', 'log', 'summary'];
 const LOG_CAP_BYTES = 64 * 1024;
@@ -110,15 +109,16 @@ function summaryView(j: JobSummary, metric: JobSummaryView['keyMetric']): JobSum
 
 export function keyMetric(points: readonly StoredPoint[]): JobSummaryView['keyMetric'] {
   if (points.length === 0) return null;
-  const names = new Set(points.map((p) => p.series));
-  const series = HEADLINE_SERIES.find((n) => names.has(n)) ?? points[0]?.series;
+  // The core's key metric (val_acc, else a loss …), else the first series.
+  const key = coreKeyMetric(new Set(points.map((p) => p.series)));
+  const series = key?.name ?? points[0]?.series;
   let best: StoredPoint | null = null;
   for (const p of points) {
     if (p.series !== series || p.source === 'summary') continue;
     if (!best || p.step > best.step) best = p;
   }
   best ??= points.find((p) => p.series === series) ?? null;
-  return best ? { series: best.series, value: best.value, step: best.step } : null;
+  return best ? { series: best.series, value: best.value, step: best.step, goal: key?.goal ?? null } : null;
 }
 
 /** One series per name, from the source with the most points (metrics.csv over the log on a tie). */

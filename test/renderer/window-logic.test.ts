@@ -52,8 +52,8 @@ describe('job list helpers', () => {
   const p = (series: string, step: number, value: number | null, source = 'log'): StoredPoint => ({ series, step, value, raw: String(value), source });
 
   it('shows the latest validation accuracy before anything else, from a per-epoch source', () => {
-    expect(keyMetric([p('loss', 3, 0.2), p('val_acc', 1, 0.5), p('val_acc', 2, 0.6), p('best_val_acc', 1, 0.9, 'summary')])).toEqual({ series: 'val_acc', value: 0.6, step: 2 });
-    expect(keyMetric([p('throughput', 1, 10), p('throughput', 4, 12)])).toEqual({ series: 'throughput', value: 12, step: 4 });
+    expect(keyMetric([p('loss', 3, 0.2), p('val_acc', 1, 0.5), p('val_acc', 2, 0.6), p('best_val_acc', 1, 0.9, 'summary')])).toEqual({ series: 'val_acc', value: 0.6, step: 2, goal: 'max' });
+    expect(keyMetric([p('throughput', 1, 10), p('throughput', 4, 12)])).toEqual({ series: 'throughput', value: 12, step: 4, goal: null });
     expect(keyMetric([])).toBeNull();
   });
 

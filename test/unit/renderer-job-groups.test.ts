@@ -2,14 +2,13 @@
  * The Jobs list's folding of job arrays (renderer/src/features/jobs/job-groups.ts), in Node: one
  * row per array with its task ranges, states counted in order, the longest elapsed and the best
  * key metric by its goal, placed where its first task was; a lone task or a plain job stays itself.
- * And the renderer's copy of the key-metric goals agrees with the core's.
+ * Which way a metric is better comes with it from the core (`goal`), as the window handlers give it.
  */
 import { describe, expect, it } from 'vitest';
 import type { JobSummaryView } from '../../preload/contract.js';
 import { keyMetric } from '../../main/core/slurm/metrics-parser.js';
 import { bestKeyMetric, foldJobArrays, stateCountsText, taskRanges } from '../../renderer/src/features/jobs/job-groups.js';
 import type { JobArrayGroup, JobListItem } from '../../renderer/src/features/jobs/job-groups.js';
-import { keyMetricGoal } from '../../renderer/src/lib/metric-goal.js';
 
 function job(jobId: string, over: Partial<JobSummaryView> = {}): JobSummaryView {
   return {
@@ -17,7 +16,8 @@ function job(jobId: string, over: Partial<JobSummaryView> = {}): JobSummaryView 
     templateId: null, exitCode: null, adopted: false, keyMetric: null, ...over,
   };
 }
-const metric = (series: string, value: number | null, step = 1) => ({ series, value, step });
+/** A key metric as the window handlers send it: the goal is the core's (keyMetric), null for a name it does not know. */
+const metric = (series: string, value: number | null, step = 1) => ({ series, value, step, goal: keyMetric([series])?.goal ?? null });
 const ids = (items: JobListItem[]) => items.map((i) => (i.kind === 'job' ? i.job.jobId : i.group.label));
 function group(items: JobListItem[], baseId: string): JobArrayGroup {
   const g = items.find((i): i is Extract<JobListItem, { kind: 'array' }> => i.kind === 'array' && i.group.baseId === baseId);
@@ -117,14 +117,5 @@ describe('the best key metric', () => {
     expect(bestKeyMetric([job('a', { keyMetric: metric('val_acc', null) }), job('b', { keyMetric: metric('val_acc', null, 2) })])).toEqual(metric('val_acc', null));
     expect(bestKeyMetric([job('a', { keyMetric: metric('reward', 3) }), job('b', { keyMetric: metric('reward', 9) })])).toBeNull();
     expect(bestKeyMetric([job('a'), job('b')])).toBeNull();
-  });
-
-  it('knows the same names and goals, in the same order, as the core (main/core/slurm/metrics-parser.ts)', () => {
-    const names = ['val_acc', 'val_accuracy', 'validation-acc', 'valid.acc', 'test_acc', 'test_accuracy', 'acc', 'Accuracy', 'val_loss', 'test-loss', 'loss', 'train_loss', 'train.loss', 'reward', 'lr', 'val_acc5', 'epoch_loss'];
-    for (const n of names) expect(keyMetricGoal([n]), n).toEqual(keyMetric([n]));
-    // Preference among several.
-    for (const set of [['loss', 'val_acc'], ['train_loss', 'val_loss', 'acc'], ['test_loss', 'loss'], ['test_acc', 'val_accuracy'], ['lr', 'reward']]) {
-      expect(keyMetricGoal(set), set.join(',')).toEqual(keyMetric(set));
-    }
   });
 });

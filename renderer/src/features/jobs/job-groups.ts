@@ -4,7 +4,6 @@
  * (test/unit/renderer-job-groups.test.ts); JobsScreen renders what it returns.
  */
 import type { JobSummaryView } from '../../../../preload/contract.js';
-import { keyMetricGoal } from '../../lib/metric-goal.js';
 
 const TASK_ID = /^(\d+)_(\d+)$/;
 
@@ -50,17 +49,17 @@ export function stateCountsText(counts: readonly { state: string; count: number 
 }
 
 /**
- * The best of the tasks' key metrics: the preferred key series among them (val_acc over loss, as
- * the core picks), its highest value for an accuracy, lowest for a loss; a value that is NaN
- * (null) loses to any number. Null when no task has a series whose goal is known.
+ * The best of the tasks' key metrics, by the goal the core gave each (accuracy up, loss down): an
+ * accuracy is preferred over a loss when tasks differ, and only that series is compared; a value
+ * that is NaN (null) loses to any number. Null when no task has a metric whose goal is known.
  */
 export function bestKeyMetric(tasks: readonly JobSummaryView[]): JobSummaryView['keyMetric'] {
-  const metrics = tasks.map((t) => t.keyMetric).filter((m): m is NonNullable<JobSummaryView['keyMetric']> => m !== null);
-  const key = keyMetricGoal(metrics.map((m) => m.series));
+  const metrics = tasks.map((t) => t.keyMetric).filter((m): m is NonNullable<JobSummaryView['keyMetric']> => m !== null && m.goal !== null);
+  const key = metrics.find((m) => m.goal === 'max') ?? metrics[0];
   if (!key) return null;
   let best: JobSummaryView['keyMetric'] = null;
   for (const m of metrics) {
-    if (m.series !== key.name) continue;
+    if (m.series !== key.series) continue;
     if (best === null || (m.value !== null && (best.value === null || (key.goal === 'max' ? m.value > best.value : m.value < best.value)))) best = m;
   }
   return best;

@@ -12,6 +12,8 @@
  *    summary with a next step in the conversation → `status` shows COMPLETED and the best val_acc.
  * 2. The same through the deterministic path, `/hpc submit cnn_train epochs=2 lr=0.01`: no model
  *    call at all.
+ * 3. A run submitted from a terminal with plain sbatch: adopted from the queue, its log found
+ *    through `scontrol show job`, and its one report has the numbers and chart read from that log.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { reply, toolResultsIn, type RecordedRequest } from '../fakes/anthropic-emulator.js';
@@ -160,6 +162,37 @@ describe('the research guide’s CNN story through the relay’s own composition
     // Without the data set on disk the template trains on generated data, and says so.
     const log = await relay.core.jobs().tail(jobId, 200);
     expect(log.lines.join('\n')).toMatch(/data: synthetic/);
+    expect(model.requests.length).toBe(requestsBefore);
+  }, 420_000);
+
+  it('a training run submitted from a terminal (plain sbatch, as the guide does): adopted, and its one report has the numbers and chart read from its log', async () => {
+    const { core, slack, model } = relay;
+    const requestsBefore = model.requests.length;
+    const dir = `${relay.remoteDir}/terminal`;
+    expect((await core.cluster().exec(['mkdir', '-p', dir])).code).toBe(0);
+    // Three epochs of `key=value` metrics in its log, as many training scripts print them.
+    const lines = [1, 2, 3].map((e) => `echo "epoch=${e} train_loss=${(1 / e).toFixed(3)} val_acc=${(0.5 + e / 10).toFixed(2)}"`).join('; ');
+    const out = await core.cluster().exec(['sbatch', '--parsable', '--job-name=terminal-cnn', '--mem=32M', '--time=2', `--output=${dir}/train-%j.out`, `--wrap=${lines}; sleep 2`]);
+    expect(out.code, out.stderr).toBe(0);
+    const jobId = out.stdout.trim();
+    // The tick adopts it and, once it has ended, finalizes it; played here rather than waited for.
+    await until(async () => { await core.jobs().refresh(); return core.jobs().store.get(jobId)?.final ? true : undefined; }, JOB_MS, `job ${jobId} to end`);
+    expect(core.jobs().store.get(jobId)).toMatchObject({ adopted: true, state: 'COMPLETED' });
+
+    const report = await until(() => reportsFor(jobId)[0], 60_000, `the Slack report of job ${jobId}`);
+    const upload = await until(() => slack.uploads.find((u) => u.filename === `job-${jobId}-metrics.png` && u.completed), 30_000, `the chart of job ${jobId}`);
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(reportsFor(jobId)).toHaveLength(1);
+    const blocks = JSON.stringify(report.params.blocks);
+    expect(blocks).toContain('• `val_acc` final 0.8');
+    expect(blocks).toContain('best `val_acc` 0.8 at epoch 3');
+    expect(blocks).toContain('Submitted outside HPC Relay, so it cannot resubmit it');
+    expect(blocks).not.toContain('hpc_resubmit');
+    expect(upload.bytes?.subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
+    // Its output path was asked once and kept: `tail` reads it without asking again.
+    expect((await core.jobs().tail(jobId, 1)).lines).toEqual(['epoch=3 train_loss=0.333 val_acc=0.80']);
+    expect(core.jobs().store.events(jobId).filter((e) => e.kind === 'output-paths')).toHaveLength(1);
+    expect(relay.tray.forJob(jobId)).toHaveLength(1);
     expect(model.requests.length).toBe(requestsBefore);
   }, 420_000);
 });

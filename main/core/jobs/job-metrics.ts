@@ -3,6 +3,7 @@ import { completeLines, isNonFinite, parseLogMetrics, parseMetricsCsv, parseSumm
 import type { JobRow, JobStore } from '../store/job-store.js';
 import type { FileCursor, MetricsStore } from '../store/metrics-store.js';
 import { logPaths } from './job-tracker.js';
+import { keptOutputPaths } from './output-paths.js';
 import type { RemoteFiles } from './remote-files.js';
 
 export interface MetricsDeps {
@@ -47,7 +48,11 @@ export class JobMetrics {
 
   private sources(job: JobRow): Source[] {
     const sub = job.submissionId ? this.deps.store.submission(job.submissionId) : null;
-    if (!sub) return [];
+    if (!sub) {
+      // A job submitted elsewhere: its log, where the scheduler said it goes, once that was asked.
+      const kept = keptOutputPaths(this.deps.store, job.jobKey);
+      return kept ? [{ job, kind: 'log', path: kept.stdout }] : [];
+    }
     const dirs = [sub.remoteDir];
     const out = sub.params.output_dir;
     if (typeof out === 'string' && out !== '' && !out.includes('\0')) dirs.push(out.startsWith('/') ? out : `${sub.remoteDir}/${out}`);

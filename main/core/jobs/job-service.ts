@@ -19,14 +19,12 @@ import type { SweepEndOptions } from '../store/job-store.js';
 import { composeSweepEnd } from '../notify/sweep-messages.js';
 import { JobTracker, logPaths, type TickReport } from './job-tracker.js';
 import { JobMetrics } from './job-metrics.js';
+import { keptOutputPaths, OUTPUT_PATHS_EVENT, type OutputPaths } from './output-paths.js';
 import type { RemoteFiles } from './remote-files.js';
 import { ROLLOUT_MIN_TASKS, RolloutStore, Rollouts, type RolloutMode } from './rollout.js';
 import { runTriageActions, type TriageOutcome } from './triage-runner.js';
 
 /** Renders a template into sbatch data for a job directory; the templates module provides it. */
-/** The job event that keeps an adopted job's output paths, as the controller gave them. */
-const OUTPUT_PATHS_EVENT = 'output-paths';
-
 export interface TemplateRenderer {
   render(templateId: string, params: Record<string, string>, workDir: string): RenderedJob | Promise<RenderedJob>;
 }
@@ -518,12 +516,12 @@ export class JobService {
    * MinJobAge after it ended), and the answer is kept with the job so its output can still be read
    * once the controller has forgotten it.
    */
-  async outputPaths(jobId: string): Promise<{ stdout: string; stderr: string }> {
+  async outputPaths(jobId: string): Promise<OutputPaths> {
     const j = this.job(jobId);
     const sub = j.submissionId ? this.deps.store.submission(j.submissionId) : null;
     if (sub) return logPaths(sub, j);
-    const kept = this.deps.store.events(j.jobKey).filter((e) => e.kind === OUTPUT_PATHS_EVENT).at(-1)?.detail;
-    if (typeof kept?.['stdout'] === 'string' && typeof kept['stderr'] === 'string') return { stdout: kept['stdout'], stderr: kept['stderr'] };
+    const kept = keptOutputPaths(this.deps.store, j.jobKey);
+    if (kept) return kept;
     const r = await this.deps.cluster().exec(outputPathsArgv(j.jobKey), { timeoutMs: 30_000 });
     const paths = r.code === 0 ? parseOutputPaths(r.stdout) : null;
     if (!paths) {
@@ -533,6 +531,22 @@ export class JobService {
     }
     this.deps.store.addEvent(j.jobKey, OUTPUT_PATHS_EVENT, paths, this.deps.clock.now());
     return paths;
+  }
+
+  /**
+   * Reads a job's metric files to their end now (at most `maxReads` chunks of 256 KB): for a job
+   * submitted elsewhere, whose log nobody read while it ran, once its output path is known. Returns
+   * the points added.
+   */
+  async catchUpMetrics(jobId: string, maxReads = 32): Promise<number> {
+    const j = this.job(jobId);
+    let added = 0;
+    for (let i = 0; i < maxReads; i++) {
+      const [r] = await this.metricsReader.refresh([j.jobKey]);
+      if (!r || r.bytesRead === 0) break;
+      added += r.added;
+    }
+    return added;
   }
 
   /** The last `lines` lines of the job's output, from at most the last 256 KB of the file. */

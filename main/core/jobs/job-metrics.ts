@@ -30,7 +30,8 @@ interface Source {
 }
 
 /** Bytes read per file per refresh: a long backlog is read over several refreshes. */
-const CHUNK = 256 * 1024;
+export const METRICS_CHUNK_BYTES = 256 * 1024;
+const CHUNK = METRICS_CHUNK_BYTES;
 /**
  * No metrics line is longer: an unterminated line past this (a 10 MB line, a progress bar redrawn
  * with carriage returns for a whole epoch) is dropped and skipped up to its newline, not carried

@@ -18,7 +18,7 @@ import type { OutboxStore } from '../store/outbox-store.js';
 import type { SweepEndOptions } from '../store/job-store.js';
 import { composeSweepEnd } from '../notify/sweep-messages.js';
 import { JobTracker, logPaths, type TickReport } from './job-tracker.js';
-import { JobMetrics } from './job-metrics.js';
+import { JobMetrics, METRICS_CHUNK_BYTES } from './job-metrics.js';
 import { keptOutputPaths, OUTPUT_PATHS_EVENT, type OutputPaths } from './output-paths.js';
 import type { RemoteFiles } from './remote-files.js';
 import { ROLLOUT_MIN_TASKS, RolloutStore, Rollouts, type RolloutMode } from './rollout.js';
@@ -534,12 +534,20 @@ export class JobService {
   }
 
   /**
-   * Reads a job's metric files to their end now (at most `maxReads` chunks of 256 KB): for a job
-   * submitted elsewhere, whose log nobody read while it ran, once its output path is known. Returns
-   * the points added.
+   * Reads a job's metric files to their end now (at most `maxReads` chunks of 256 KB; of a longer
+   * log, its last part): for a job submitted elsewhere, whose log nobody read while it ran, once its
+   * output path is known. Returns the points added.
    */
   async catchUpMetrics(jobId: string, maxReads = 32): Promise<number> {
     const j = this.job(jobId);
+    const kept = j.submissionId ? null : keptOutputPaths(this.deps.store, j.jobKey);
+    if (kept && this.deps.metrics.cursor(j.jobKey, kept.stdout).offset === 0) {
+      // A log longer than the reads allow: its end is what counts (the final numbers), so read
+      // the last part, from the first whole line in it.
+      const [probe] = await this.deps.files.readRanges([{ path: kept.stdout, offset: -1, cap: 1 }]);
+      const budget = maxReads * METRICS_CHUNK_BYTES;
+      if (probe?.size && probe.size > budget) this.deps.metrics.setCursor(j.jobKey, kept.stdout, { offset: probe.size - budget, state: { partial: '', skipLine: true } });
+    }
     let added = 0;
     for (let i = 0; i < maxReads; i++) {
       const [r] = await this.metricsReader.refresh([j.jobKey]);

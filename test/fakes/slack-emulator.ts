@@ -235,6 +235,13 @@ export interface SlackEmulator {
   waitForCall(method: string, predicate?: (c: ApiCall) => boolean, timeoutMs?: number): Promise<ApiCall>;
   /** The next `times` calls to `method` fail as scripted (before token checks). */
   failNext(method: string, failure: ScriptedFailure, times?: number): void;
+  /**
+   * Holds the next call to `method` (whose parameters `matches`, when given) before Slack does
+   * anything with it: `arrived` resolves when it is in, `gone` when its client has disconnected (a
+   * killed process), and after `release()` it is answered as usual, unless its client has gone:
+   * then Slack never took it, and it is not recorded.
+   */
+  holdNext(method: string, matches?: (params: Json) => boolean): { arrived: Promise<void>; gone: Promise<void>; release(): void };
   readonly uploads: readonly UploadedFile[];
   readonly responseUrlPosts: readonly ResponseUrlPost[];
   waitForResponseUrlPost(predicate?: (p: ResponseUrlPost) => boolean, timeoutMs?: number): Promise<ResponseUrlPost>;
@@ -398,6 +405,7 @@ class SlackEmulatorImpl implements SlackEmulator {
   private readonly channels = new Map<string, EmulatedChannel>();
   private readonly store = new Map<string, StoredMessage[]>();
   private readonly failures = new Map<string, ScriptedFailure[]>();
+  private readonly holds = new Map<string, { matches: (params: Json) => boolean; arrive: () => void; leave: () => void; gate: Promise<void> }[]>();
   private readonly tickets = new Set<string>();
   private readonly responseUrlUses = new Map<string, number>();
   private readonly connections = new Map<number, Connection>();
@@ -615,6 +623,15 @@ class SlackEmulatorImpl implements SlackEmulator {
     const headers: Record<string, string> = {};
     try {
       const parsed = await this.parseParams(req, url, body);
+      const waiting = this.holds.get(method) ?? [];
+      const hold = waiting.find((h) => h.matches(parsed.params));
+      if (hold) {
+        waiting.splice(waiting.indexOf(hold), 1);
+        req.socket.once('close', hold.leave);
+        hold.arrive();
+        await hold.gate;
+        if (req.socket.destroyed) return;
+      }
       params = parsed.params;
       if (token === undefined && !parsed.json) token = str(params, 'token');
       delete params.token;
@@ -674,6 +691,17 @@ class SlackEmulatorImpl implements SlackEmulator {
       }
     }
     return { status: 200, body: spec.handle(params) };
+  }
+
+  holdNext(method: string, matches: (params: Json) => boolean = () => true): { arrived: Promise<void>; gone: Promise<void>; release(): void } {
+    let arrive: () => void = () => undefined;
+    let leave: () => void = () => undefined;
+    let release: () => void = () => undefined;
+    const arrived = new Promise<void>((r) => { arrive = r; });
+    const gone = new Promise<void>((r) => { leave = r; });
+    const gate = new Promise<void>((r) => { release = r; });
+    this.holds.set(method, [...(this.holds.get(method) ?? []), { matches, arrive, leave, gate }]);
+    return { arrived, gone, release };
   }
 
   failNext(method: string, failure: ScriptedFailure, times = 1): void {

@@ -224,4 +224,58 @@ describe('the relay SIGKILLed and restarted while jobs run', () => {
       throw new Error(`seed ${seed} (HPC_RELAY_FAULT_SEED=${seed} replays the kill times), ${Math.round((Date.now() - t0) / 1000)} s in:\n${log.join('\n')}\n${(e as Error).message}`, { cause: e });
     }
   }, 240_000);
+
+  it('killed while Slack holds a report it has not taken: the next start takes the claimed report over at once (not after the claim\'s 60 s) and posts it once', async () => {
+    const home = makeHome('fault-claim');
+    const deliveries = path.join(home, 'deliveries.jsonl');
+    const slack = await startSlackEmulator({ botToken: TEST_SECRETS.slackBot, appToken: TEST_SECRETS.slackApp });
+    // Polls and the dispatcher's retry are a minute or more away: only the takeover can explain a prompt post.
+    const core = testbedCore(tb, {
+      home,
+      settings: {
+        'cluster.remoteDir': `$HOME/hpc-relay-it/${TAG}-claim`, 'cluster.pollSeconds': 3600,
+        'slack.enabled': true, 'slack.apiUrl': slack.apiUrl, 'slack.allowedUsers': [slack.defaultUserId], 'slack.homeChannel': CHANNEL,
+      },
+    });
+    const reportsOf = (key: string) => slack.messages(CHANNEL).filter((m) => !m.threadTs && m.metadata?.event_type === 'hpc_relay_report' && m.metadata.event_payload?.['key'] === key);
+    try {
+      const first = startChild(home, deliveries);
+      await until('the relay to start', () => first.started(), 60_000, 100);
+      const sub = await core.jobs().submitScript({ ...fixtureScript('sleep.sh'), scriptArgs: ['2'], sbatchArgs: ['--time=3'] });
+      const key = `hpc-relay:job:${sub.jobId}:COMPLETED:slack`;
+      // Its report only (another job of the testbed user may end meanwhile), held before Slack takes it.
+      const held = slack.holdNext('chat.postMessage', (p) => JSON.stringify(p).includes(key));
+      // The job ended, its tray notification went out, and its report is with Slack, not taken yet.
+      let arrived = false;
+      void held.arrived.then(() => { arrived = true; });
+      await until('the report to reach Slack', () => {
+        if (first.proc.exitCode !== null) throw new Error(`the relay exited by itself: ${first.stderr()}`);
+        return arrived;
+      }, 150_000, 100);
+      first.proc.kill('SIGKILL');
+      await first.exited;
+      // Slack sees the connection go, and so never takes the post.
+      await held.gone;
+      held.release();
+      await sleep(200);
+      const db = openDatabase(path.join(home, 'hpc-relay.db'));
+      try {
+        expect(new OutboxStore(db).forJob(sub.jobId).map((r) => [r.channel, r.attempts, r.deliveredAt !== null])).toEqual([['tray', 1, true], ['slack', 1, false]]);
+      } finally {
+        db.close();
+      }
+      expect(reportsOf(key)).toEqual([]);
+
+      const second = startChild(home, deliveries);
+      await until('the report, posted by the restarted relay', () => reportsOf(key).length > 0, 40_000, 100);
+      await sleep(2_000);
+      second.proc.kill('SIGTERM');
+      await second.exited;
+      expect(reportsOf(key)).toHaveLength(1);
+      expect(readDeliveries(deliveries).filter((d) => keyOf(d.id) === sub.jobId).map((d) => d.id)).toEqual([`hpc-relay:job:${sub.jobId}:COMPLETED:tray`]);
+    } finally {
+      await core.close();
+      await slack.close();
+    }
+  }, 240_000);
 });

@@ -430,6 +430,31 @@ describe('Slack emulator: Web API', () => {
     expect(ok.response_metadata?.scopes).toEqual(['chat:write']);
   });
 
+  it('a held call: answered on release while its client waits; dropped, never taken, when its client has gone', async () => {
+    const emu = await emulator();
+    const post = (text: string, signal?: AbortSignal) => fetch(`${emu.apiUrl}chat.postMessage`, {
+      method: 'POST', headers: { authorization: `Bearer ${emu.botToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ channel: 'C0GENERAL01', text }), ...(signal ? { signal } : {}),
+    });
+    const kept = emu.holdNext('chat.postMessage');
+    const waiting = post('kept');
+    await kept.arrived;
+    expect(emu.messages('C0GENERAL01').map((m) => m.text)).toEqual([]);
+    kept.release();
+    expect(((await (await waiting).json()) as { ok: boolean }).ok).toBe(true);
+
+    const gone = emu.holdNext('chat.postMessage');
+    const abort = new AbortController();
+    const aborted = post('gone', abort.signal).catch((e: unknown) => e);
+    await gone.arrived;
+    abort.abort();
+    await aborted;
+    await gone.gone;
+    gone.release();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(emu.messages('C0GENERAL01').map((m) => m.text)).toEqual(['kept']);
+    expect(emu.callsTo('chat.postMessage')).toHaveLength(1);
+  });
+
   it('scripted HTTP 500 surfaces as WebAPIHTTPError', async () => {
     const emu = await emulator();
     emu.failNext('auth.test', { kind: 'http', status: 503, body: 'upstream down' });

@@ -33,6 +33,12 @@ describe('hpc-relay cron (spawned as a process)', () => {
     const createdBy = Date.now();
     expect(created.code, created.stderr).toBe(0);
     expect(created.stdout).toMatch(/^Created monitor 1 "GPU digest" \(digest\): every 5 minutes \(\*\/5 \* \* \* \*, Asia\/Bangkok\) → the Slack home channel\.\nNext run: \d{4}-\d\d-\d\d \d\d:\d[05] \(in \d+ (s|min)\)\./);
+    // The next run it prints (Bangkok wall time, UTC+7 all year) is planned from the moment the monitor
+    // was created, somewhere between `before` and `createdBy`: the first 5-minute boundary after it.
+    const printed = Date.parse(`${(/Next run: (\S+) (\S+) /.exec(created.stdout) ?? []).slice(1).join('T')}:00+07:00`);
+    expect(printed).toBeGreaterThan(before);
+    expect(printed - createdBy).toBeLessThanOrEqual(5 * 60_000);
+    expect(printed % (5 * 60_000)).toBe(0);
 
     const out = path.join(home, 'heartbeat.log');
     const second = await runCli(['cron', 'create', '--schedule', 'weekdays at 18:00', '--kind', 'heartbeat', '--to', `file:${out}`, '--tz', 'Europe/Berlin', '--repeat', '3', '--json'], { home });
@@ -44,18 +50,22 @@ describe('hpc-relay cron (spawned as a process)', () => {
     expect(prompt.stdout).toMatch(/\(prompt\): every hour .*, once → a Slack DM to U012ABCDEF\./);
     expect(prompt.stdout).toMatch(/Estimated cost: ≈ \$0\.\d\d per run \(claude-sonnet-5-5: ~4 turns/);
 
+    const listedFrom = Date.now();
     let all = await list(home);
+    const listedBy = Date.now();
     expect(all.map((m) => [m.id, m.name, m.schedule, m.kind, m.to, m.status, m.lastOutcome])).toEqual([
       ['1', 'GPU digest', 'every 5m', 'digest', 'slack', 'active', null],
       ['2', 'Heartbeat', 'weekdays at 18:00', 'heartbeat', `file:${out}`, 'active', null],
       ['3', 'Check the CNN run and report val accura…', 'hourly', 'prompt', 'dm:U012ABCDEF', 'active', null],
     ]);
+    // `cron list` plans an active monitor's next run from the moment it lists (not from its
+    // creation, which was two spawned commands earlier: a 5-minute boundary may have passed since).
+    // The list process read its clock between `listedFrom` and `listedBy` (a spawned CLI can take
+    // seconds on a loaded machine), so the next run is the first 5-minute boundary after a moment
+    // in that window: after `listedFrom`, and at most 5 minutes after `listedBy`.
     const next = Date.parse(all[0]?.nextRunAt ?? '');
-    // The monitor was created somewhere between `before` and `createdBy` (the spawned CLI can take
-    // seconds on a loaded machine), so its next run is the first 5-minute boundary after a moment
-    // in that window: after `before`, and at most 5 minutes after `createdBy`.
-    expect(next).toBeGreaterThan(before);
-    expect(next - createdBy).toBeLessThanOrEqual(5 * 60_000);
+    expect(next).toBeGreaterThan(listedFrom);
+    expect(next - listedBy).toBeLessThanOrEqual(5 * 60_000);
     expect(next % (5 * 60_000)).toBe(0);
     expect(all[0]?.timezone).toBe('Asia/Bangkok');
     expect(all[2]?.costPerRun).toMatch(/per run/);

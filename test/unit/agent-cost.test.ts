@@ -37,7 +37,9 @@ describe('usage and the monthly budget', () => {
       { kind: 'text', text: 'Nothing running.', usage: { input_tokens: 1500, output_tokens: 100 } },
     );
     await h.agent.ask('anything running?', { conversationId: 'slack:D0ADA:top', where: WHERE, approver: denyAll() });
-    spend(h, 5, Date.UTC(2026, 4, 31, 12), 'slack:D0OLD:top'); // May: not this month
+    // Noon on May 31 local time: the budget month is the local calendar month (monthStart), and 12:00 UTC
+    // that day is already June 1 at UTC+12 and beyond (Auckland, Fiji, Kiribati).
+    spend(h, 5, new Date(2026, 4, 31, 12).getTime(), 'slack:D0OLD:top'); // May: not this month
     const calls = h.store.calls('slack:D0ADA:top');
     expect(calls.map((c) => [c.purpose, c.inputTokens, c.outputTokens, c.model])).toEqual([['request', 1000, 200, 'claude-sonnet-4-6'], ['request', 1500, 100, 'claude-sonnet-4-6']]);
     expect(calls[0]?.costUsd).toBeCloseTo((1000 * 3 + 200 * 15) / M, 12);

@@ -6,11 +6,15 @@
 import { describe, expect, it } from 'vitest';
 import { SettingsService } from '../../main/core/config/settings.js';
 import { createJobService } from '../../main/core/jobs/index.js';
-import { OUTPUT_PATHS_EVENT } from '../../main/core/jobs/output-paths.js';
+import { JobsRuntime } from '../../main/core/jobs/jobs-runtime.js';
+import { keptOutputPaths } from '../../main/core/jobs/output-paths.js';
+import type { Notification } from '../../main/core/ports.js';
+import { systemClock } from '../../main/core/ports.js';
 import type { ConfigStore } from '../../main/core/ports.js';
 import { openDatabase } from '../../main/core/store/database.js';
 import { FakeSlurm } from '../fixtures/slurm/fake-slurm.js';
 import { createMemoryLogger } from '../fakes/memory-logger.js';
+import { until } from '../helpers/wait.js';
 
 function memoryConfig(data: Record<string, unknown>): ConfigStore {
   let current = data;
@@ -20,15 +24,16 @@ function memoryConfig(data: Record<string, unknown>): ConfigStore {
 async function adoptedJob(log: string) {
   const slurm = new FakeSlurm();
   const settings = new SettingsService(memoryConfig({ cluster: { host: 'hpc' } }));
-  const jobs = createJobService({ db: openDatabase(':memory:'), cluster: () => slurm.cluster(), files: slurm.remoteFiles(), settings: () => settings.settings(), logger: createMemoryLogger(), templates: { render: () => { throw new Error('no templates here'); } } });
-  const j = slurm.add({ name: 'terminal', state: 'RUNNING' });
+  const logger = createMemoryLogger();
+  const jobs = createJobService({ db: openDatabase(':memory:'), cluster: () => slurm.cluster(), files: slurm.remoteFiles(), settings: () => settings.settings(), logger, templates: { render: () => { throw new Error('no templates here'); } } });
+  const path = `/home/u/train ${slurm.jobs.size + 1000}.out`;
+  const j = slurm.add({ name: 'terminal', state: 'RUNNING', stdout: path });
+  slurm.files.set(path, Buffer.from(log));
+  // The queue's look adopts it and asks the scheduler where its output goes (kept).
   await jobs.refresh();
   expect(jobs.store.get(j.key)?.adopted).toBe(true);
-  const path = `/home/u/train-${j.key}.out`;
-  slurm.files.set(path, Buffer.from(log));
-  // As outputPaths() keeps it once the scheduler has named the file.
-  jobs.store.addEvent(j.key, OUTPUT_PATHS_EVENT, { stdout: path, stderr: path }, 1);
-  return { jobs, key: j.key };
+  expect(keptOutputPaths(jobs.store, j.key)?.stdout).toBe(path);
+  return { jobs, key: j.key, slurm, settings, logger };
 }
 
 const epochs = (from: number, to: number, pad = '') => Array.from({ length: to - from + 1 }, (_, i) => `epoch=${from + i} val_acc=${((from + i) / 1000).toFixed(3)}${pad}\n`).join('');
@@ -52,5 +57,32 @@ describe('metrics of a job submitted from a terminal', () => {
     // Every point is a whole line's: no value from a cut line.
     expect(jobs.metrics.series(key).every((p) => p.value === p.step / 1000)).toBe(true);
     expect(steps.length).toBeGreaterThan(2000);
+  });
+
+  it('with Slack off: at its end its numbers are read for the window and status; an array task is not read', async () => {
+    const { jobs, key, slurm, settings, logger } = await adoptedJob(`starting\n${epochs(1, 4)}`);
+    const array = slurm.addArray(2, { name: 'sweep', state: 'RUNNING' });
+    for (const t of array) slurm.files.set(`/home/u/slurm-${t.key}.out`, Buffer.from(epochs(1, 2)));
+    const notices: Notification[] = [];
+    // Only the tray: no Slack report asks for anything. The poll is an hour away; ticks are driven here.
+    const rt = new JobsRuntime({ jobs, session: () => { throw new Error('no SSH in this test'); }, channels: { tray: { notify: async (n) => { notices.push(n); } } }, settings: () => settings.settings(), clock: systemClock, logger, pollMs: 3_600_000 });
+    await rt.start();
+    try {
+      await rt.tickNow();
+      expect(jobs.metrics.series(key)).toEqual([]);
+      slurm.set(key, { state: 'COMPLETED', elapsed: 90 });
+      for (const t of array) slurm.set(t.key, { state: 'COMPLETED', elapsed: 30 });
+      await rt.tickNow();
+      await until('the tray notices', () => notices.length >= 2, 5_000, 20);
+      await until('the end-of-job read', () => jobs.metrics.series(key).length > 0, 5_000, 20);
+      expect(jobs.metrics.series(key).map((p) => p.step)).toEqual([1, 2, 3, 4]);
+      expect(jobs.bestMetric(key)).toMatchObject({ series: 'val_acc', value: 0.004 });
+      for (const t of array) expect(jobs.metrics.series(t.key)).toEqual([]);
+      // (The completion watcher has no SSH session here: its warning is the only one.)
+      expect(logger.atLeast('warn').map((e) => e.msg).filter((m) => m !== 'could not open the events stream')).toEqual([]);
+      expect((await jobs.listJobs()).find((j) => j.jobId === key)?.best).toMatchObject({ series: 'val_acc', value: 0.004 });
+    } finally {
+      await rt.stop();
+    }
   });
 });

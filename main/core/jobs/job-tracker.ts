@@ -35,7 +35,7 @@ export interface TickReport {
   sacctCalls: number;
   /** Where accounting is off: one command running `scontrol show job` for the jobs that left the queue. */
   scontrolCalls: number;
-  /** Other remote commands (the output tails of jobs that failed, all in one read). */
+  /** Other remote commands (the output tails of jobs that failed, all in one read; where jobs submitted elsewhere write their output). */
   otherCalls: number;
   adopted: string[];
   transitions: Transition[];

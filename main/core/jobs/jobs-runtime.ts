@@ -1,6 +1,6 @@
 import type { SshSession } from '../cluster/ssh-session.js';
 import type { Settings } from '../config/settings-types.js';
-import { describeError } from '../errors.js';
+import { describeError, isRelayError } from '../errors.js';
 import type { Core } from '../index.js';
 import { NotifyDispatcher, type NotifyChannels } from '../notify/dispatcher.js';
 import { composeSweepEnd } from '../notify/sweep-messages.js';
@@ -192,9 +192,10 @@ export class JobsRuntime implements Service {
   finalMetrics(jobKey: string): Promise<void> {
     const { jobs } = this.deps;
     const job = jobs.store.get(jobKey);
-    if (!job?.submissionId) return Promise.resolve();
+    if (!job) return Promise.resolve();
     const known = this.finalReads.get(jobKey);
     if (known) return known;
+    if (!job.submissionId) return job.final && job.arrayTask === null ? this.remember(jobKey, this.catchUpAdopted(jobKey)) : Promise.resolve();
     if (!this.readBatch) {
       const batch: { keys: string[]; done: Promise<void> } = { keys: [], done: Promise.resolve() };
       // The tracker emits every end of one sacct answer in one synchronous loop: read after it.
@@ -213,11 +214,33 @@ export class JobsRuntime implements Service {
     this.readBatch.keys.push(jobKey);
     const done = this.readBatch.done;
     // Only an ended job's read is final; a running job's (a NaN warning's report) is read each time.
-    if (job.final) {
-      this.finalReads.set(jobKey, done);
-      if (this.finalReads.size > 1000) this.finalReads.delete(this.finalReads.keys().next().value ?? '');
+    return job.final ? this.remember(jobKey, done) : done;
+  }
+
+  private remember(jobKey: string, read: Promise<void>): Promise<void> {
+    this.finalReads.set(jobKey, read);
+    if (this.finalReads.size > 1000) this.finalReads.delete(this.finalReads.keys().next().value ?? '');
+    return read;
+  }
+
+  /**
+   * A single job submitted elsewhere, at its end: where its output went is asked for (if the
+   * queue's look did not keep it yet) while the scheduler still knows, and its log's metric lines
+   * are read to the end (nobody read them while it ran), so its report, the window's charts and
+   * `status` have its numbers whether Slack is on or not. An array's tasks are not read one by one
+   * (a 100-task array would cost 100 reads). A failure is logged and forgotten, so a later report
+   * of the job tries again.
+   */
+  private async catchUpAdopted(jobKey: string): Promise<void> {
+    const { jobs, logger } = this.deps;
+    try {
+      await jobs.outputPaths(jobKey);
+      await jobs.catchUpMetrics(jobKey);
+    } catch (e) {
+      this.finalReads.delete(jobKey);
+      if (isRelayError(e) && e.code === 'JOB_OUTPUT_UNKNOWN') logger.info('the output file of a job submitted elsewhere is not known', { job: jobKey });
+      else logger.warn('could not read the metrics of a job submitted elsewhere', { job: jobKey, error: describeError(e) });
     }
-    return done;
   }
 
   /**

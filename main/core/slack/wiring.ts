@@ -134,16 +134,12 @@ export function slackHub(core: Core): SlackHub {
         // The dispatcher's payload has the numbers; the chart and the stderr tail come from the job service.
         let metrics = report.metrics;
         let stderrTail = report.stderrTail;
-        // A job submitted elsewhere: its output paths are asked of the scheduler now, while it still
-        // knows the job, and kept (the report's Tail button and `tail` work after it has forgotten).
+        // A job submitted elsewhere: its output paths were kept when it ran or ended (the jobs
+        // runtime also read its log's metrics then); asked of the scheduler here if they were not.
         const outputKnown = !report.adopted || await core.jobs().outputPaths(report.jobId).then(() => true, (e: unknown) => {
           log.info('the output file of a job submitted elsewhere is not known', { jobId: report.jobId, err: describeError(e) });
           return false;
         });
-        // Nobody read its log while it ran: read it now for the report's numbers and chart.
-        if (report.adopted && outputKnown && metrics === undefined) {
-          await core.jobs().catchUpMetrics(report.jobId).catch((e: unknown) => log.warn('could not read the metrics of a job submitted elsewhere', { jobId: report.jobId, err: describeError(e) }));
-        }
         try {
           metrics ??= metricSeriesOf(core, report.jobId);
         } catch (e) {

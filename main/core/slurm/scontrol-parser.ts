@@ -93,15 +93,41 @@ export function outputPathsArgv(jobKey: string): string[] {
   return ['scontrol', '-o', 'show', 'job', jobKey];
 }
 
-/** StdOut and StdErr of the first job line (absolute paths, %A/%a already filled in by SLURM); null when there are none. */
-export function parseOutputPaths(stdout: string): { stdout: string; stderr: string } | null {
-  const line = stdout.split('\n').map((l) => l.trim()).find((l) => l.startsWith('JobId='));
-  if (!line) return null;
-  const f = scontrolFields(line);
+/** A type, not an interface: it is stored as a job event's detail (a plain record). */
+export type ScontrolOutputPaths = { stdout: string; stderr: string };
+
+function outputPathsOf(f: Map<string, string>): ScontrolOutputPaths | null {
   const abs = (p: string | undefined): string | null => (p && p.startsWith('/') && !p.includes('\0') ? p : null);
   const out = abs(f.get('StdOut'));
   if (!out) return null;
   return { stdout: out, stderr: abs(f.get('StdErr')) ?? out };
+}
+
+/** StdOut and StdErr of the first job line (absolute paths, %A/%a already filled in by SLURM); null when there are none. */
+export function parseOutputPaths(stdout: string): ScontrolOutputPaths | null {
+  const line = stdout.split('\n').map((l) => l.trim()).find((l) => l.startsWith('JobId='));
+  return line ? outputPathsOf(scontrolFields(line)) : null;
+}
+
+/**
+ * StdOut and StdErr of every job line of `scontrol -o show job` (SCONTROL_JOBS_SCRIPT over base
+ * ids prints every task of an array), by job key: `123`, or `123_4` for an array task. A pending
+ * array's folded record (`ArrayTaskId=4-19%2`) names no one task, so it is left out: its tasks are
+ * asked for once they start.
+ */
+export function parseOutputPathsByJob(stdout: string): Map<string, ScontrolOutputPaths> {
+  const out = new Map<string, ScontrolOutputPaths>();
+  for (const raw of stdout.split('\n')) {
+    const line = raw.trim();
+    if (!line.startsWith('JobId=')) continue;
+    const f = scontrolFields(line);
+    const arrayJob = f.get('ArrayJobId');
+    const arrayTask = f.get('ArrayTaskId');
+    const key = arrayJob || arrayTask ? (arrayJob && arrayTask && /^\d+$/.test(arrayTask) ? `${arrayJob}_${arrayTask}` : null) : (f.get('JobId') ?? null);
+    const paths = outputPathsOf(f);
+    if (key && /^\d+(_\d+)?$/.test(key) && paths) out.set(key, paths);
+  }
+  return out;
 }
 
 /** What sacct says when the cluster keeps no accounting (or cannot reach it right now). */

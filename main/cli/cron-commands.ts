@@ -21,10 +21,14 @@ export function parseDurationMs(text: string, flag: string): number {
   return Math.round(n * per);
 }
 
-function whenText(ms: number | null, tz: string, now: number): string {
+/**
+ * A monitor's next run for the terminal: "2026-03-02 16:05 (in 4 min)". The run was planned
+ * strictly after the moment the monitor was read, and `now` is read a little later, so a run that
+ * fell due in between is "in 0 s", never "ago".
+ */
+export function nextRunText(ms: number | null, tz: string, now: number): string {
   if (ms === null) return '-';
-  const ahead = ms - now;
-  return `${formatWallTime(ms, tz)} (${ahead >= 0 ? `in ${formatDuration(ahead / 1000)}` : `${formatDuration(-ahead / 1000)} ago`})`;
+  return `${formatWallTime(ms, tz)} (in ${formatDuration(Math.max(0, ms - now) / 1000)})`;
 }
 
 function summaryJson(m: MonitorSummary): Record<string, unknown> {
@@ -118,7 +122,7 @@ export function registerCronCommands(program: Command, open: OpenCore): void {
         const now = Date.now();
         const once = m.repeat === 1 ? ', once' : m.repeat ? `, ${m.repeat} times` : '';
         process.stdout.write(`Created monitor ${m.id} "${m.name}" (${m.kind}): ${m.description} (${m.expression}, ${m.timezone})${once} → ${m.targetDescription}.\n`);
-        process.stdout.write(`Next run: ${whenText(m.nextRunAt, m.timezone, now)}.\n`);
+        process.stdout.write(`Next run: ${nextRunText(m.nextRunAt, m.timezone, now)}.\n`);
         if (m.costPerRun) process.stdout.write(`Estimated cost: ${m.costPerRun}.\n`);
         process.stdout.write('Monitors run while the HPC Relay app or `hpc-relay daemon` runs.\n');
       } finally {
@@ -143,7 +147,7 @@ export function registerCronCommands(program: Command, open: OpenCore): void {
         const rows = [['ID', 'NAME', 'SCHEDULE', 'KIND', 'TO', 'STATUS', 'NEXT RUN', 'LAST OUTCOME']];
         for (const m of all) {
           const status = m.repeat !== null && m.status === 'active' ? `active (${m.runsLeft} left)` : m.status;
-          rows.push([m.id, m.name, m.description, m.kind, m.target, status, m.nextRunAt === null ? '-' : whenText(m.nextRunAt, m.timezone, now), m.lastOutcome ?? '-']);
+          rows.push([m.id, m.name, m.description, m.kind, m.target, status, m.nextRunAt === null ? '-' : nextRunText(m.nextRunAt, m.timezone, now), m.lastOutcome ?? '-']);
         }
         process.stdout.write(`${table(rows)}\n`);
         for (const m of all) if (m.costPerRun) process.stdout.write(`monitor ${m.id}: ${m.costPerRun}\n`);
@@ -169,7 +173,7 @@ export function registerCronCommands(program: Command, open: OpenCore): void {
           if (name === 'pause') await svc.pause(id);
           else await svc.resume(id);
           const m = await svc.get(id);
-          const next = m.nextRunAt === null ? '' : ` Next run: ${whenText(m.nextRunAt, m.timezone, Date.now())}.`;
+          const next = m.nextRunAt === null ? '' : ` Next run: ${nextRunText(m.nextRunAt, m.timezone, Date.now())}.`;
           process.stdout.write(`Monitor ${m.id} "${m.name}" ${done}.${next}\n`);
         } finally {
           await core.close();

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { nextRunText } from '../../main/cli/cron-commands.js';
 import { runCli } from '../helpers/cli.js';
 import { makeHome } from '../helpers/temp-home.js';
 
@@ -139,4 +140,23 @@ describe('hpc-relay cron (spawned as a process)', () => {
     expect(repeat.stderr).toBe('hpc-relay: --repeat takes a whole number of runs, at least 1 (got "0").\n');
     expect(await list(home)).toEqual([]);
   }, 120_000);
+});
+
+describe('the next run as the CLI prints it (a fixed clock)', () => {
+  const at = Date.parse('2026-03-02T09:05:00Z'); // 16:05 in Bangkok
+  const text = (msBefore: number) => nextRunText(at, 'Asia/Bangkok', at - msBefore);
+
+  it('counts down to the planned time, rounding to the unit it names', () => {
+    expect(text(5 * 60_000)).toBe('2026-03-02 16:05 (in 5 min)');
+    expect(text(59_400)).toBe('2026-03-02 16:05 (in 59 s)');
+    expect(text(59_600)).toBe('2026-03-02 16:05 (in 1 min)');
+    expect(text(59 * 60_000 + 40_000)).toBe('2026-03-02 16:05 (in 1 h)');
+    expect(text(60 * 60_000)).toBe('2026-03-02 16:05 (in 1 h)');
+    expect(nextRunText(null, 'Asia/Bangkok', at)).toBe('-');
+  });
+
+  it('a run that fell due between reading the monitor and printing it is "in 0 s", never "ago"', () => {
+    expect(text(0)).toBe('2026-03-02 16:05 (in 0 s)');
+    expect(text(-3)).toBe('2026-03-02 16:05 (in 0 s)');
+  });
 });

@@ -34,12 +34,20 @@ export function formatTime(ms: number | null): string {
   return sameDay ? time : `${d.toLocaleDateString([], { month: 'short', day: 'numeric' })} ${time}`;
 }
 
-/** "in 4 min", "2 h ago". */
+const RELATIVE_UNITS: ReadonlyArray<readonly [ms: number, unit: string, max: number]> = [[1000, 's', 60], [60_000, 'min', 60], [3_600_000, 'h', 24], [86_400_000, 'd', Infinity]];
+
+/** "in 4 min", "2 h ago". Rounded in the unit it names; a count that rounds up to the next unit says that one ("in 1 h", not "in 60 min"). */
 export function relativeTime(ms: number | null, now = Date.now()): string {
   if (ms === null) return '—';
   const diff = ms - now;
   const abs = Math.abs(diff);
-  const [n, unit] = abs < 60_000 ? [Math.round(abs / 1000), 's'] : abs < 3_600_000 ? [Math.round(abs / 60_000), 'min'] : abs < 86_400_000 ? [Math.round(abs / 3_600_000), 'h'] : [Math.round(abs / 86_400_000), 'd'];
+  let n = 0;
+  let unit = 's';
+  for (const [size, name, max] of RELATIVE_UNITS) {
+    n = Math.round(abs / size);
+    unit = name;
+    if (n < max) break;
+  }
   return diff >= 0 ? `in ${n} ${unit}` : `${n} ${unit} ago`;
 }
 

@@ -8,6 +8,7 @@ import { SettingsService } from '../../main/core/config/settings.js';
 import { createJobService } from '../../main/core/jobs/index.js';
 import { JobsRuntime } from '../../main/core/jobs/jobs-runtime.js';
 import { keptOutputPaths } from '../../main/core/jobs/output-paths.js';
+import type { SweepEndReport } from '../../main/core/notify/sweep-messages.js';
 import type { Notification } from '../../main/core/ports.js';
 import { systemClock } from '../../main/core/ports.js';
 import type { ConfigStore } from '../../main/core/ports.js';
@@ -21,9 +22,9 @@ function memoryConfig(data: Record<string, unknown>): ConfigStore {
   return { read: () => current, write: (d) => { current = d; }, moveAside: () => '/dev/null', path: '(memory)' };
 }
 
-async function adoptedJob(log: string) {
+async function adoptedJob(log: string, config: Record<string, unknown> = {}) {
   const slurm = new FakeSlurm();
-  const settings = new SettingsService(memoryConfig({ cluster: { host: 'hpc' } }));
+  const settings = new SettingsService(memoryConfig({ cluster: { host: 'hpc' }, ...config }));
   const logger = createMemoryLogger();
   const jobs = createJobService({ db: openDatabase(':memory:'), cluster: () => slurm.cluster(), files: slurm.remoteFiles(), settings: () => settings.settings(), logger, templates: { render: () => { throw new Error('no templates here'); } } });
   const path = `/home/u/train ${slurm.jobs.size + 1000}.out`;
@@ -59,10 +60,8 @@ describe('metrics of a job submitted from a terminal', () => {
     expect(steps.length).toBeGreaterThan(2000);
   });
 
-  it('with Slack off: at its end its numbers are read for the window and status; an array task is not read', async () => {
+  it('with Slack off: at its end its numbers are read for the window and status', async () => {
     const { jobs, key, slurm, settings, logger } = await adoptedJob(`starting\n${epochs(1, 4)}`);
-    const array = slurm.addArray(2, { name: 'sweep', state: 'RUNNING' });
-    for (const t of array) slurm.files.set(`/home/u/slurm-${t.key}.out`, Buffer.from(epochs(1, 2)));
     const notices: Notification[] = [];
     // Only the tray: no Slack report asks for anything. The poll is an hour away; ticks are driven here.
     const rt = new JobsRuntime({ jobs, session: () => { throw new Error('no SSH in this test'); }, channels: { tray: { notify: async (n) => { notices.push(n); } } }, settings: () => settings.settings(), clock: systemClock, logger, pollMs: 3_600_000 });
@@ -71,16 +70,44 @@ describe('metrics of a job submitted from a terminal', () => {
       await rt.tickNow();
       expect(jobs.metrics.series(key)).toEqual([]);
       slurm.set(key, { state: 'COMPLETED', elapsed: 90 });
-      for (const t of array) slurm.set(t.key, { state: 'COMPLETED', elapsed: 30 });
       await rt.tickNow();
-      await until('the tray notices', () => notices.length >= 2, 5_000, 20);
+      await until('the tray notice', () => notices.length >= 1, 5_000, 20);
       await until('the end-of-job read', () => jobs.metrics.series(key).length > 0, 5_000, 20);
       expect(jobs.metrics.series(key).map((p) => p.step)).toEqual([1, 2, 3, 4]);
       expect(jobs.bestMetric(key)).toMatchObject({ series: 'val_acc', value: 0.004 });
-      for (const t of array) expect(jobs.metrics.series(t.key)).toEqual([]);
       // (The completion watcher has no SSH session here: its warning is the only one.)
       expect(logger.atLeast('warn').map((e) => e.msg).filter((m) => m !== 'could not open the events stream')).toEqual([]);
       expect((await jobs.listJobs()).find((j) => j.jobId === key)?.best).toMatchObject({ series: 'val_acc', value: 0.004 });
+    } finally {
+      await rt.stop();
+    }
+  });
+
+  it('a job array submitted from a terminal: at its end its tasks\' logs are read in one command and its one report ranks them', async () => {
+    const { jobs, settings, logger, slurm } = await adoptedJob('not part of the array\n', { slack: { enabled: true } });
+    const tasks = slurm.addArray(3, { name: 'lr-grid', state: 'RUNNING' });
+    tasks.forEach((t, i) => slurm.files.set(`/home/u/slurm-${t.key}.out`, Buffer.from(`lr=${i}\n${epochs(1, 3).replaceAll('val_acc=0.00', `val_acc=0.${i}`)}`)));
+    const sweeps: SweepEndReport[] = [];
+    const slack = { reportJobEnd: async () => undefined, reportSweepEnd: async (r: SweepEndReport) => { sweeps.push(r); } };
+    const rt = new JobsRuntime({ jobs, session: () => { throw new Error('no SSH in this test'); }, channels: { slack }, settings: () => settings.settings(), clock: systemClock, logger, pollMs: 3_600_000 });
+    await rt.start();
+    try {
+      await rt.tickNow();
+      for (const t of tasks) expect(keptOutputPaths(jobs.store, t.key)?.stdout).toBe(`/home/u/slurm-${t.key}.out`);
+      for (const t of tasks) slurm.set(t.key, { state: 'COMPLETED', elapsed: 30 });
+      const from = slurm.calls.length;
+      await rt.tickNow();
+      await until('the array report', () => sweeps.length > 0, 5_000, 20);
+      const facts = sweeps[0]!.facts;
+      expect(facts.sweepId).toBe(`adopted:${tasks[0]!.baseId}`);
+      expect(facts.metric).toEqual({ name: 'val_acc', goal: 'max' });
+      expect(facts.tasks.map((t) => [t.jobKey, t.best?.value])).toEqual(tasks.map((t, i) => [t.key, Number(`0.${i}3`)]));
+      // The three logs: one command for their sizes, one that reads them, one that finds nothing new.
+      const reads = slurm.calls.slice(from).filter((c) => c[2] === '(read ranges)');
+      expect(reads.length).toBeLessThanOrEqual(3);
+      expect(reads.every((c) => tasks.every((t) => c.includes(`/home/u/slurm-${t.key}.out`)))).toBe(true);
+      expect(sweeps).toHaveLength(1);
+      expect(logger.atLeast('warn').map((e) => e.msg).filter((m) => m !== 'could not open the events stream')).toEqual([]);
     } finally {
       await rt.stop();
     }

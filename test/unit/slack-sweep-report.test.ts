@@ -98,16 +98,29 @@ describe('sweep report blocks', () => {
     expect(chartedTasks({ facts: f, curves: [] })).toEqual([]);
   });
 
-  it('an array submitted from a terminal is called a job array, says why it has no ranking, and offers no tail or resubmit', () => {
+  it('an array submitted from a terminal is called a job array; without metric lines it says what it looks for; Tail, no Resubmit', () => {
     const f: SweepFacts = { ...facts(10), sweepId: 'adopted:900', name: 'train', metric: null };
     f.tasks.forEach((t) => { t.best = null; t.params = null; });
     const { text, blocks } = sweepReportBlocks({ facts: f, curves: [] });
     expect(text).toMatch(/^Job array train \(900\) finished: 10 tasks/);
     const json = JSON.stringify(blocks);
     expect(json).toContain('Job array *train* (900) finished');
-    expect(json).toContain('submitted from a terminal');
+    expect(json).toContain('No task\'s log had a key metric line');
     const actions = blocks.find((b) => b.type === 'actions') as { elements: Array<{ action_id: string }> };
-    expect(actions.elements.map((e) => e.action_id)).toEqual([SUGGEST_ACTION]);
+    expect(actions.elements.map((e) => e.action_id)).toEqual([TAIL_ACTION, SUGGEST_ACTION]);
+  });
+
+  it('a terminal array whose tasks\' logs had val_acc is ranked like a sweep, best task first, with Tail and Suggest but no Resubmit', () => {
+    const f: SweepFacts = { ...facts(10), sweepId: 'adopted:900', name: 'train' };
+    f.tasks.forEach((t) => { t.params = null; });
+    const { text, blocks } = sweepReportBlocks({ facts: f, curves: [] });
+    const json = JSON.stringify(blocks);
+    expect(text).toMatch(/^Job array train \(900\) finished: 10 tasks.*; best: task \d+/);
+    expect(json).toContain('*Best: task');
+    expect(json).toContain('Top ');
+    const actions = blocks.find((b) => b.type === 'actions') as { elements: Array<{ action_id: string; value: string }> };
+    expect(actions.elements.map((e) => e.action_id)).toEqual([TAIL_ACTION, SUGGEST_ACTION]);
+    expect(new Set(actions.elements.map((e) => e.value)).size).toBe(1);
   });
 });
 

@@ -545,21 +545,37 @@ export class JobService {
    * log, its last part): for a job submitted elsewhere, whose log nobody read while it ran, once its
    * output path is known. Returns the points added.
    */
-  async catchUpMetrics(jobId: string, maxReads = 32): Promise<number> {
-    const j = this.job(jobId);
-    const kept = j.submissionId ? null : keptOutputPaths(this.deps.store, j.jobKey);
-    if (kept && this.deps.metrics.cursor(j.jobKey, kept.stdout).offset === 0) {
+  catchUpMetrics(jobId: string, maxReads = 32): Promise<number> {
+    return this.catchUpMetricsOf([jobId], maxReads);
+  }
+
+  /**
+   * catchUpMetrics for several jobs (a terminal array's tasks), each round one remote command for
+   * all of them: the sizes of the logs not read yet, then reads until every file is read to its
+   * end or `maxReads` rounds are done. Returns the points added.
+   */
+  async catchUpMetricsOf(jobIds: readonly string[], maxReads = 32): Promise<number> {
+    const jobs = jobIds.map((id) => this.job(id));
+    const budget = maxReads * METRICS_CHUNK_BYTES;
+    const fresh = jobs.flatMap((j) => {
+      const kept = j.submissionId ? null : keptOutputPaths(this.deps.store, j.jobKey);
+      return kept && this.deps.metrics.cursor(j.jobKey, kept.stdout).offset === 0 ? [{ j, path: kept.stdout }] : [];
+    });
+    if (fresh.length > 0) {
       // A log longer than the reads allow: its end is what counts (the final numbers), so read
       // the last part, from the first whole line in it.
-      const [probe] = await this.deps.files.readRanges([{ path: kept.stdout, offset: -1, cap: 1 }]);
-      const budget = maxReads * METRICS_CHUNK_BYTES;
-      if (probe?.size && probe.size > budget) this.deps.metrics.setCursor(j.jobKey, kept.stdout, { offset: probe.size - budget, state: { partial: '', skipLine: true } });
+      const probes = await this.deps.files.readRanges(fresh.map((f) => ({ path: f.path, offset: -1, cap: 1 })));
+      probes.forEach((probe, i) => {
+        const f = fresh[i];
+        if (f && probe.size && probe.size > budget) this.deps.metrics.setCursor(f.j.jobKey, f.path, { offset: probe.size - budget, state: { partial: '', skipLine: true } });
+      });
     }
     let added = 0;
-    for (let i = 0; i < maxReads; i++) {
-      const [r] = await this.metricsReader.refresh([j.jobKey]);
-      if (!r || r.bytesRead === 0) break;
-      added += r.added;
+    let open = jobs.map((j) => j.jobKey);
+    for (let i = 0; i < maxReads && open.length > 0; i++) {
+      const read = await this.metricsReader.refresh(open);
+      added += read.reduce((n, r) => n + r.added, 0);
+      open = read.filter((r) => r.bytesRead > 0).map((r) => r.jobKey);
     }
     return added;
   }

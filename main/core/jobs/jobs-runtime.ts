@@ -3,7 +3,7 @@ import type { Settings } from '../config/settings-types.js';
 import { describeError, isRelayError } from '../errors.js';
 import type { Core } from '../index.js';
 import { NotifyDispatcher, type NotifyChannels } from '../notify/dispatcher.js';
-import { composeSweepEnd } from '../notify/sweep-messages.js';
+import { composeSweepEnd, sweepNoun } from '../notify/sweep-messages.js';
 import { SWEEP_FINISHED, type SweepFacts } from '../store/sweep-facts.js';
 import type { Clock, Logger, StatusBoard, StatusSnapshot } from '../ports.js';
 import type { Service, ServiceFactory } from '../runtime/runtime.js';
@@ -27,6 +27,8 @@ export interface JobsRuntimeDeps {
 
 /** Jobs whose files one final metric read covers (a job has 3 to 5 files: log, metrics.csv, summary.json). */
 const FINAL_READ_GROUP = 50;
+/** Chunks of 256 KB read of each task's log of a terminal job array at its end (its last 1 MB). */
+const ARRAY_TASK_READS = 4;
 
 export interface LiveCheck {
   jobKey: string;
@@ -48,6 +50,8 @@ export class JobsRuntime implements Service {
   private ticking: Promise<void> | null = null;
   /** Final metric reads, by job: done or in flight (shared by the end event and the job's Slack report). */
   private readonly finalReads = new Map<string, Promise<void>>();
+  /** Terminal job arrays whose tasks' logs were read at their end, by sweep id (see catchUpArray). */
+  private readonly arrayReads = new Map<string, Promise<void>>();
   /** Jobs ended in the same tick or reconcile share one read (see finalMetrics). */
   private readBatch: { keys: string[]; done: Promise<void> } | null = null;
   private readonly onFinal = (r: FinalizeResult) => {
@@ -279,8 +283,34 @@ export class JobsRuntime implements Service {
   private async freshSweepFacts(sweepId: string, fallback: SweepFacts | null): Promise<SweepFacts | null> {
     const store = this.deps.jobs.store;
     const keys = (store.sweepFacts(sweepId) ?? fallback)?.tasks.map((t) => t.jobKey) ?? [];
-    await Promise.all(keys.map((k) => this.finalMetrics(k)));
+    if (sweepNoun({ sweepId }) === 'array') await this.catchUpArray(sweepId, keys);
+    else await Promise.all(keys.map((k) => this.finalMetrics(k)));
     return store.sweepFacts(sweepId) ?? fallback;
+  }
+
+  /**
+   * A job array submitted elsewhere, at its end: its tasks' logs (where the scheduler said they
+   * go, kept as they started) are read for their metric lines, in groups of FINAL_READ_GROUP tasks
+   * per remote command and at most ARRAY_TASK_READS chunks of each log (its last part), so its
+   * report ranks the tasks and charts them like a sweep of HPC Relay's own. Once per array (both
+   * channels' reports share the read); a failure is logged and the report goes out with what the
+   * store has.
+   */
+  private catchUpArray(sweepId: string, keys: readonly string[]): Promise<void> {
+    const known = this.arrayReads.get(sweepId);
+    if (known) return known;
+    const { jobs, logger } = this.deps;
+    const read = (async () => {
+      for (let i = 0; i < keys.length; i += FINAL_READ_GROUP) {
+        const group = keys.slice(i, i + FINAL_READ_GROUP);
+        await jobs.catchUpMetricsOf(group, ARRAY_TASK_READS).catch((e: unknown) => {
+          logger.warn('could not read the metrics of a job array submitted elsewhere', { sweep: sweepId, tasks: group.length, error: describeError(e) });
+        });
+      }
+    })();
+    this.arrayReads.set(sweepId, read);
+    if (this.arrayReads.size > 100) this.arrayReads.delete(this.arrayReads.keys().next().value ?? '');
+    return read;
   }
 
   /**

@@ -75,7 +75,7 @@ export function sweepReportBlocks(input: Pick<SweepReportInput, 'facts' | 'curve
     blocks.push(section(`Top ${rows.length} of ${f.tasks.length} by ${code(f.metric.name)} (${f.metric.goal === 'max' ? 'higher' : 'lower'} is better):\n${codeBlock(table(['#', 'task', f.metric.name, 'params'], rows))}`));
   } else {
     blocks.push(section(adopted
-      ? 'It was submitted from a terminal, not by HPC Relay, so its metrics are not read and there is no ranking.'
+      ? 'No task\'s log had a key metric line HPC Relay reads (`val_acc=0.91`, accuracy or a loss, as `key=value` or JSON), so there is no ranking.'
       : 'No task recorded a key metric (val_acc, accuracy or a loss), so there is no ranking.'));
   }
   if (failed.length > 0) {
@@ -90,8 +90,9 @@ export function sweepReportBlocks(input: Pick<SweepReportInput, 'facts' | 'curve
   if (focus) {
     const label = best ? 'best task' : `task ${focus.task}`;
     blocks.push(actions(`sweep:${clipText(f.sweepId, 40)}`, [
-      // HPC Relay knows neither the output files nor the script of a terminal's array.
-      ...(adopted ? [] : [{ text: `Tail ${label}`, actionId: TAIL_ACTION, value: focus.jobKey }, { text: `Resubmit ${label}`, actionId: RESUBMIT_ACTION, value: focus.jobKey }]),
+      { text: `Tail ${label}`, actionId: TAIL_ACTION, value: focus.jobKey },
+      // HPC Relay does not have the script of a terminal's array.
+      ...(adopted ? [] : [{ text: `Resubmit ${label}`, actionId: RESUBMIT_ACTION, value: focus.jobKey }]),
       { text: 'Suggest next', actionId: SUGGEST_ACTION, value: focus.jobKey },
     ]));
   }

@@ -143,8 +143,14 @@ export function registerJobsCommands(program: Command, open: OpenCore): void {
     .action(async (job: string) => {
       await withCore(open, async (core) => {
         await core.jobs().cancel(job);
-        const j = core.jobs().job(job);
-        process.stdout.write(`Cancelled job ${job}${j.final ? ` (${j.state})` : ' (SLURM is stopping it)'}.\n`);
+        const all = core.jobs().jobsOf(job);
+        const open = all.filter((j) => !j.final).length;
+        if (all.length > 1) {
+          process.stdout.write(`Cancelled job array ${job} (${all.length} tasks${open > 0 ? `; SLURM is stopping ${open}` : ''}).\n`);
+        } else {
+          const j = all[0];
+          process.stdout.write(`Cancelled job ${job}${j?.final ? ` (${j.state})` : ' (SLURM is stopping it)'}.\n`);
+        }
       });
     });
 

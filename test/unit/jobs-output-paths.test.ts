@@ -101,4 +101,22 @@ describe('output paths of jobs submitted from a terminal', () => {
     expect(logger.atLeast('warn').map((e) => e.msg)).toContain('could not ask where jobs submitted elsewhere write their output');
     expect(keptOutputPaths(jobs.store, j.key)).toBeNull();
   });
+
+  it('an array\'s bare id is not guessed at: tail and stats ask for one task; a one-task array and a task key answer', async () => {
+    const { slurm, jobs } = setup();
+    const tasks = slurm.addArray(3, { name: 'grid', state: 'RUNNING' });
+    const lone = slurm.addArray(1, { name: 'lone', state: 'RUNNING' });
+    for (const t of [...tasks, ...lone]) slurm.files.set(`/home/u/slurm-${t.key}.out`, Buffer.from(`hello from ${t.key}\n`));
+    await jobs.refresh();
+    const base = tasks[0]!.baseId;
+    await expect(jobs.tail(base)).rejects.toMatchObject({
+      code: 'USAGE', message: `Job ${base} is an array of 3 tasks (${base}_0 to ${base}_2): name one task, e.g. ${base}_0. See its tasks with \`hpc-relay jobs --tasks\`.`, fix: 'See its tasks with `hpc-relay jobs --tasks`.',
+    });
+    await expect(jobs.stats(base)).rejects.toMatchObject({ code: 'USAGE' });
+    expect((await jobs.tail(`${base}_1`)).lines).toEqual([`hello from ${base}_1`]);
+    expect((await jobs.tail(lone[0]!.baseId)).lines).toEqual([`hello from ${lone[0]!.key}`]);
+    // Cancel takes the whole array by its id.
+    await jobs.cancel(base);
+    expect(jobs.jobsOf(base).map((j) => j.state)).toEqual(['CANCELLED', 'CANCELLED', 'CANCELLED']);
+  });
 });

@@ -408,7 +408,8 @@ export class JobService {
   }
 
   /** The job, or every task of an array when given its base id. */
-  private resolve(jobId: string): JobRow[] {
+  /** The job, the array task, or every task of the array a bare id names (a USAGE or JOB_NOT_FOUND error otherwise). */
+  jobsOf(jobId: string): JobRow[] {
     const ref = parseJobRef(jobId);
     if (!ref) throw new RelayError('USAGE', `"${jobId}" is not a SLURM job id.`, { fix: 'Give a job id such as 12345 or an array task such as 12345_7 (see `hpc-relay jobs`).' });
     const one = this.deps.store.get(ref.key);
@@ -418,8 +419,16 @@ export class JobService {
     throw new RelayError('JOB_NOT_FOUND', `HPC Relay does not know job ${jobId}.`, { fix: 'Run `hpc-relay jobs` to refresh the list (it adopts jobs submitted outside the app), then try again.' });
   }
 
+  /** One job or array task; an array's bare id with several tasks is refused (which one's log, or stats, would be a guess). */
   job(jobId: string): JobRow {
-    const [j] = this.resolve(jobId);
+    const all = this.jobsOf(jobId);
+    const [j] = all;
+    if (all.length > 1 && j) {
+      const tasks = all.map((t) => t.jobKey);
+      throw new RelayError('USAGE', `Job ${jobId} is an array of ${all.length} tasks (${tasks[0]} to ${tasks.at(-1)}): name one task, e.g. ${j.jobKey}.`, {
+        fix: 'See its tasks with `hpc-relay jobs --tasks`.',
+      });
+    }
     return j as JobRow;
   }
 
@@ -457,7 +466,7 @@ export class JobService {
 
   /** scancel, then one sacct so the list shows CANCELLED without waiting for the tick. */
   async cancel(jobId: string): Promise<void> {
-    const jobs = this.resolve(jobId);
+    const jobs = this.jobsOf(jobId);
     const open = jobs.filter((j) => !j.final);
     if (open.length === 0) throw new RelayError('JOB_ACTION_REFUSED', `Job ${jobId} already ended (${jobs[0]?.state}).`, { fix: 'Nothing to cancel; see `hpc-relay jobs`.' });
     const target = parseJobRef(jobId)?.key ?? jobId;
@@ -476,7 +485,7 @@ export class JobService {
    * parameters re-render the template into a new directory.
    */
   async resubmit(jobId: string, changes: ResubmitChanges): Promise<SubmitResult> {
-    const jobs = this.resolve(jobId);
+    const jobs = this.jobsOf(jobId);
     const first = jobs[0] as JobRow;
     const sub = first.submissionId ? this.deps.store.submission(first.submissionId) : null;
     if (!sub) throw new RelayError('JOB_ACTION_REFUSED', `Job ${jobId} was not submitted by HPC Relay, so it cannot resubmit it.`, { fix: 'Resubmit it the way you submitted it, or submit the script with `hpc-relay submit`.' });

@@ -124,3 +124,30 @@ describe('job tracker: one squeue and one sacct per tick, whatever the number of
     expect(() => parseRanges('garbage\n\n', [{ path: '/a', offset: 0, cap: 1 }])).toThrow(/cannot read/);
   });
 });
+
+describe('job tracker: slurmdbd quirks', () => {
+  it('a pending array cancelled whole: the fleeting record under the array\'s own id ("allocation") makes no job; the range record ends the tasks', async () => {
+    const { slurm, store, tracker, outbox } = setup();
+    const tasks = slurm.addArray(3, { name: 'held' });
+    const base = tasks[0]!.baseId;
+    await tracker.tick();
+    expect(store.byBaseId(base).map((j) => j.jobKey)).toEqual(tasks.map((t) => t.key));
+    // scancel: the queue is empty, and sacct first answers with the array's own id, then with its range.
+    const line = (id: string, name: string) => `${id}|${name}|CANCELLED by 1001|0:0|00:00:00||32M|00:02:00|None assigned|2026-11-28T11:41:39|2026-11-28T11:41:39\n`;
+    let sacct = line(base, 'allocation');
+    const real = slurm.cluster();
+    const cluster = Object.assign(Object.create(real) as ClusterService, {
+      run: async (argv: readonly string[]) => (argv[0] === 'squeue' ? '' : argv[0] === 'sacct' ? sacct : real.run(argv)),
+    });
+    const quirky = new JobTracker({ cluster: () => cluster, store, files: slurm.remoteFiles(), clock: systemClock, logger: createMemoryLogger(), options: () => ({ mode: 'notify', channels: ['tray'] }) });
+    const first = await quirky.tick();
+    expect(first.finalized).toEqual([]);
+    expect(store.get(base)).toBeNull();
+    expect(store.unfinished().map((j) => j.jobKey)).toEqual(tasks.map((t) => t.key));
+    sacct = line(`${base}_[0-2]`, 'held');
+    const second = await quirky.tick();
+    expect(second.finalized.map((f) => [f.job.jobKey, f.job.state])).toEqual(tasks.map((t) => [t.key, 'CANCELLED']));
+    expect(store.byBaseId(base).map((j) => j.jobKey)).toEqual(tasks.map((t) => t.key));
+    expect(outbox.all().some((r) => r.jobKey === base)).toBe(false);
+  });
+});

@@ -221,6 +221,10 @@ export class JobTracker extends EventEmitter<{ transition: [Transition]; final: 
     for (const rec of this.expandRanges(recs)) {
       const known = store.get(rec.key);
       if (known?.final) continue;
+      // A pending array cancelled whole: for a moment slurmdbd has a record under the array's own
+      // id (named "allocation", seen on the testbed's 22.05) before the range record
+      // (`123_[0-2]`) replaces it. It is not a job: the tasks end when the range record comes.
+      if (!known && rec.arrayTask === null && store.byBaseId(rec.baseId).some((j) => j.arrayTask !== null)) continue;
       if (isFinalState(rec.state)) {
         if (!known) store.observeAccounting(rec, source, clock.now());
         finals.push(rec);

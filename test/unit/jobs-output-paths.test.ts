@@ -110,7 +110,7 @@ describe('output paths of jobs submitted from a terminal', () => {
     await jobs.refresh();
     const base = tasks[0]!.baseId;
     await expect(jobs.tail(base)).rejects.toMatchObject({
-      code: 'USAGE', message: `Job ${base} is an array of 3 tasks (${base}_0 to ${base}_2): name one task, e.g. ${base}_0. See its tasks with \`hpc-relay jobs --tasks\`.`, fix: 'See its tasks with `hpc-relay jobs --tasks`.',
+      code: 'USAGE', message: `Job ${base} is an array of 3 tasks (${base}_0 to ${base}_2): name one task, e.g. ${base}_0. See its tasks with \`hpc-relay jobs --tasks\` (in Slack: \`status\`).`, fix: 'See its tasks with `hpc-relay jobs --tasks` (in Slack: `status`).',
     });
     await expect(jobs.stats(base)).rejects.toMatchObject({ code: 'USAGE' });
     expect((await jobs.tail(`${base}_1`)).lines).toEqual([`hello from ${base}_1`]);

@@ -426,7 +426,7 @@ export class JobService {
     if (all.length > 1 && j) {
       const tasks = all.map((t) => t.jobKey);
       throw new RelayError('USAGE', `Job ${jobId} is an array of ${all.length} tasks (${tasks[0]} to ${tasks.at(-1)}): name one task, e.g. ${j.jobKey}.`, {
-        fix: 'See its tasks with `hpc-relay jobs --tasks`.',
+        fix: 'See its tasks with `hpc-relay jobs --tasks` (in Slack: `status`).',
       });
     }
     return j as JobRow;

@@ -6,11 +6,16 @@ import { describeError } from '../core/errors.js';
 import type { Core } from '../core/index.js';
 import { JobsRuntime } from '../core/jobs/jobs-runtime.js';
 import type { JobSummary, ResubmitChanges, SubmitResult } from '../core/jobs/index.js';
-import { foldArrays } from '../core/jobs/job-groups.js';
+import { countStates, foldArrays } from '../core/jobs/job-groups.js';
+import type { BestMetric } from '../core/jobs/job-types.js';
+import { reportValue } from '../core/slack/job-report.js';
 import { formatDuration } from '../core/slurm/slurm-values.js';
 import { printJson, UsageError } from './output.js';
 
 type OpenCore = (opts?: { logToStderr?: boolean }) => Promise<Core>;
+
+/** How often `watch JOB` looks at the queue while the job was submitted from a terminal (it writes no events line). */
+const WATCH_ADOPTED_POLL_MS = 5_000;
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -39,19 +44,43 @@ function printSubmitted(r: SubmitResult, json: boolean | undefined): void {
 
 /** The `jobs` table: one row per job, and one per job array (its tasks folded) unless `tasks` asks for every task. */
 export function jobsTable(jobs: readonly JobSummary[], tasks = false): string {
-  const head = ['JOB', 'NAME', 'STATE', 'ELAPSED', 'EXIT', 'WHERE'];
   const elapsed = (s: number | null) => (s === null ? '' : formatDuration(s));
   const entries = tasks ? jobs.map((job) => ({ kind: 'job' as const, job })) : foldArrays(jobs);
+  // The BEST column (the key metric's best value, e.g. `val_acc 0.8731`) only when a row has one, as in Slack's status.
+  const withBest = entries.some((e) => (e.kind === 'job' ? e.job.best : e.best));
+  const head = ['JOB', 'NAME', 'STATE', 'ELAPSED', 'EXIT', ...(withBest ? ['BEST'] : []), 'WHERE'];
   const rows = [head, ...entries.map((e) => {
     if (e.kind === 'job') {
       const j = e.job;
-      return [j.jobId, j.name.slice(0, 32), j.state, elapsed(j.elapsedSec), j.exitCode ?? '', `${j.where ?? ''}${j.adopted ? ' (adopted)' : ''}`.trim()];
+      return [j.jobId, j.name.slice(0, 32), j.state, elapsed(j.elapsedSec), j.exitCode ?? '', ...(withBest ? [bestText(j.best)] : []), `${j.where ?? ''}${j.adopted ? ' (adopted)' : ''}`.trim()];
     }
     const exits = new Set(e.tasks.map((t) => t.exitCode ?? ''));
-    return [e.id, (e.tasks[0]?.name ?? '').slice(0, 32), e.state, elapsed(e.elapsedSec), exits.size === 1 ? [...exits][0] ?? '' : '', `${e.tasks.length} tasks${e.tasks[0]?.adopted ? ' (adopted)' : ''}`];
+    return [e.id, (e.tasks[0]?.name ?? '').slice(0, 32), e.state, elapsed(e.elapsedSec), exits.size === 1 ? [...exits][0] ?? '' : '', ...(withBest ? [bestText(e.best)] : []), `${e.tasks.length} tasks${e.tasks[0]?.adopted ? ' (adopted)' : ''}`];
   })];
   const widths = head.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
+}
+
+function bestText(best: BestMetric | undefined): string {
+  return best ? `${best.series} ${reportValue(best.value)}` : '';
+}
+
+/**
+ * The line `watch JOB` ends with: the job's final state, how long it ran, its exit code and best
+ * key metric; for an array its states counted and its best task. `ok` when every task completed.
+ */
+export function watchSummary(id: string, list: readonly JobSummary[]): { text: string; ok: boolean; best?: BestMetric } {
+  const ok = list.length > 0 && list.every((j) => j.state === 'COMPLETED');
+  const [e] = foldArrays(list);
+  if (!e) return { text: `Job ${id} has ended.`, ok };
+  if (e.kind === 'job') {
+    const j = e.job;
+    const facts = [j.elapsedSec !== null ? `after ${formatDuration(j.elapsedSec)}` : '', j.exitCode ? `exit ${j.exitCode}` : '', j.best ? `best ${bestText(j.best)}` : ''].filter(Boolean);
+    return { text: `Job ${j.jobId} (${j.name}) ${j.state}${facts.length ? `: ${facts.join(', ')}` : ''}.`, ok, ...(j.best ? { best: j.best } : {}) };
+  }
+  const bestTask = e.best ? e.tasks.find((t) => t.best === e.best)?.jobId : undefined;
+  const facts = [countStates(e.tasks.map((t) => t.state)), e.elapsedSec !== null ? `longest ${formatDuration(e.elapsedSec)}` : '', e.best ? `best ${bestText(e.best)}${bestTask ? ` (task ${bestTask})` : ''}` : ''].filter(Boolean);
+  return { text: `Job array ${e.id} (${e.tasks[0]?.name ?? ''}): ${facts.join(', ')}.`, ok, ...(e.best ? { best: e.best } : {}) };
 }
 
 async function withCore<T>(open: OpenCore, fn: (core: Core) => Promise<T>): Promise<T> {
@@ -173,36 +202,79 @@ export function registerJobsCommands(program: Command, open: OpenCore): void {
 
   program
     .command('watch')
-    .option('--json', 'one JSON object per line: {"at", "jobId", "name", "from", "to", "source"}')
-    .description('Print job state changes as they happen (job ends within seconds via the events file) until Ctrl-C.')
-    .action(async (opts: { json?: boolean }) => {
+    .argument('[job]', 'a job, array task or array id: print only its changes, and exit once it has ended (0 if it completed, 1 if not)')
+    .option('--json', 'one JSON object per line: {"at", "jobId", "name", "from", "to", "source"}; with JOB, a last {"ended": true, "summary", "ok", "best"}')
+    .description('Print job state changes as they happen (job ends within seconds via the events file) until Ctrl-C, or until JOB has ended.')
+    .action(async (job: string | undefined, opts: { json?: boolean }) => {
       const core = await open();
       const jobs = core.jobs();
       // Detection runs here (events stream + poll tick), but notifications are left to the app or
       // daemon: no channels, so this process never takes outbox rows.
-      const rt = new JobsRuntime({ jobs, session: () => core.cluster().ssh, channels: {}, settings: () => core.settings.settings(), clock: jobs.clock, logger: core.logger.child({ component: 'watch' }) });
+      let keys: string[] | null = null;
+      let adopted = false;
+      if (job !== undefined) {
+        try {
+          // One look at the queue first, so a job submitted from a terminal a moment ago is known.
+          await jobs.refresh();
+          const rows = jobs.jobsOf(job);
+          keys = rows.map((j) => j.jobKey);
+          adopted = rows.some((j) => j.adopted);
+        } catch (e) {
+          await core.close();
+          throw e;
+        }
+      }
+      // A job submitted from a terminal writes no events line: only the queue tells its end, so
+      // while one is watched the queue is looked at every WATCH_ADOPTED_POLL_MS (one squeue).
+      const pollMs = adopted ? Math.min(WATCH_ADOPTED_POLL_MS, core.settings.settings().cluster.pollSeconds * 1000) : undefined;
+      const rt = new JobsRuntime({
+        jobs, session: () => core.cluster().ssh, channels: {}, settings: () => core.settings.settings(), clock: jobs.clock, logger: core.logger.child({ component: 'watch' }), ...(pollMs ? { pollMs } : {}),
+      });
+      const mine = keys ? new Set(keys) : null;
       let last = jobs.store.lastTransitionId();
       const print = () => {
         for (const { id, t } of jobs.store.transitionsSince(last)) {
           last = id;
+          if (mine && !mine.has(t.jobKey)) continue;
           const name = jobs.store.get(t.jobKey)?.name ?? '';
           if (opts.json) process.stdout.write(`${JSON.stringify({ at: new Date(t.at).toISOString(), jobId: t.jobKey, name, from: t.from, to: t.to, source: t.source })}\n`);
           else process.stdout.write(`${new Date(t.at).toISOString()}  ${t.jobKey}  ${name}  ${t.from ?? '(new)'} -> ${t.to}  [${t.source}]\n`);
         }
       };
-      // Transitions from any process on this store (a daemon included) are printed.
-      const poll = setInterval(print, 500);
+      const ended = () => keys !== null && keys.every((k) => jobs.store.get(k)?.final);
       const stopping = new AbortController();
-      const onSignal = () => stopping.abort();
+      // Transitions from any process on this store (a daemon included) are printed.
+      const poll = setInterval(() => {
+        print();
+        if (ended()) stopping.abort('ended');
+      }, 500);
+      const onSignal = () => stopping.abort('signal');
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
-      await rt.start();
-      if (!opts.json) process.stderr.write('Watching your jobs; Ctrl-C to stop.\n');
-      await new Promise<void>((resolve) => stopping.signal.addEventListener('abort', () => resolve(), { once: true }));
+      if (!ended()) {
+        await rt.start();
+        if (!opts.json) process.stderr.write(`Watching ${job === undefined ? 'your jobs' : `job ${job}`}; Ctrl-C to stop.\n`);
+        await new Promise<void>((resolve) => {
+          if (stopping.signal.aborted) resolve();
+          else stopping.signal.addEventListener('abort', () => resolve(), { once: true });
+        });
+        await rt.stop();
+      }
       clearInterval(poll);
-      await rt.stop();
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
       print();
+      if (keys && ended()) {
+        // Its numbers are read before the summary (a terminal job's log, an array's tasks).
+        await rt.endMetrics(keys).catch(() => undefined);
+        const list = (await jobs.listJobs()).filter((j) => keys?.includes(j.jobId));
+        const end = watchSummary(job ?? '', list);
+        if (opts.json) process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), jobId: job, ended: true, summary: end.text, ok: end.ok, best: end.best ?? null })}\n`);
+        else process.stdout.write(`${end.text}\n`);
+        process.exitCode = end.ok ? 0 : 1;
+      } else {
+        process.exitCode = keys ? 130 : 0;
+      }
       await core.close();
-      process.exitCode = 0;
     });
 }

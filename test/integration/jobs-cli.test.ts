@@ -116,6 +116,27 @@ describe.concurrent('hpc-relay job commands on the real testbed', () => {
     expect(await exited(watch)).toBe(0);
   }, 200_000);
 
+  it('watch JOB follows one job to its end and exits with its outcome: a terminal run with its best val_acc (0), a failed one (1)', async () => {
+    const h = await home('watch-one');
+    const dir = `hpc-relay-it/${RUN}-watch-one`;
+    const sb = await runCli(['exec', '--', 'sh', '-c', 'mkdir -p "$1" && sbatch --parsable --job-name=relay-watch-outside --mem=32M --time=2 --output="$1/out-%j.txt" --wrap="$2"', 'sh', dir,
+      'for e in 1 2 3; do echo "epoch=$e val_acc=0.8$e"; sleep 1; done'], { home: h });
+    expect(sb.code, sb.stderr).toBe(0);
+    const outside = sb.stdout.trim();
+    const w = await runCli(['watch', outside], { home: h, timeoutMs: 120_000 });
+    expect(w.code, w.stderr).toBe(0);
+    // (SLURM's elapsed time of three 1 s sleeps is 3 s, or more on a loaded machine.)
+    expect(w.stdout.trim().split('\n').at(-1)).toMatch(new RegExp(`^Job ${outside} \\(relay-watch-outside\\) COMPLETED: after 00:00:\\d\\d, exit 0:0, best val_acc 0\\.83\\.$`));
+
+    const sub = await runCli(['submit', path.join(SCRIPTS, 'exit3.sh'), '--json'], { home: h });
+    expect(sub.code, sub.stderr).toBe(0);
+    const { jobId } = JSON.parse(sub.stdout) as { jobId: string };
+    const f = await runCli(['watch', jobId, '--json'], { home: h, timeoutMs: 120_000 });
+    expect(f.code, f.stderr).toBe(1);
+    expect(JSON.parse(f.stdout.trim().split('\n').at(-1) ?? '{}')).toMatchObject({ jobId, ended: true, ok: false, summary: expect.stringMatching(new RegExp(`^Job ${jobId} \\(relay-exit3\\) FAILED: .*exit 3:0\\.$`)) });
+    expect((await runCli(['watch', '99999999'], { home: h })).code).toBe(1);
+  }, 200_000);
+
   it('kill -9 of the app mid-job, restart: exactly one notification for the job', async () => {
     const h = await home('crash');
     const notes = path.join(h, 'notifications.jsonl');

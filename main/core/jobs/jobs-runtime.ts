@@ -283,9 +283,25 @@ export class JobsRuntime implements Service {
   private async freshSweepFacts(sweepId: string, fallback: SweepFacts | null): Promise<SweepFacts | null> {
     const store = this.deps.jobs.store;
     const keys = (store.sweepFacts(sweepId) ?? fallback)?.tasks.map((t) => t.jobKey) ?? [];
-    if (sweepNoun({ sweepId }) === 'array') await this.catchUpArray(sweepId, keys);
-    else await Promise.all(keys.map((k) => this.finalMetrics(k)));
+    await this.endMetrics(keys);
     return store.sweepFacts(sweepId) ?? fallback;
+  }
+
+  /**
+   * The end-of-job metric reads of these ended jobs, done: what a job's or an array's report waits
+   * for (`hpc-relay watch JOB` too, before its summary). The tasks of a terminal's job array are
+   * read together, the rest job by job (finalMetrics).
+   */
+  async endMetrics(keys: readonly string[]): Promise<void> {
+    const store = this.deps.jobs.store;
+    const arrays = new Map<string, string[]>();
+    const rest: string[] = [];
+    for (const k of keys) {
+      const j = store.get(k);
+      if (j && j.arrayTask !== null && sweepNoun(j) === 'array') arrays.set(j.sweepId, [...(arrays.get(j.sweepId) ?? []), k]);
+      else rest.push(k);
+    }
+    await Promise.all([...rest.map((k) => this.finalMetrics(k)), ...[...arrays].map(([id, tasks]) => this.catchUpArray(id, store.sweepFacts(id)?.tasks.map((t) => t.jobKey) ?? tasks))]);
   }
 
   /**

@@ -52,15 +52,24 @@ function memoryOf(f: Map<string, string>): number | null {
  * same way. Lines it cannot read are skipped (this is a fallback: a missing record leaves the job
  * open for the next look, it never invents an end).
  */
-export function parseScontrolJobs(stdout: string): SacctRecord[] {
-  const out = new Map<string, SacctRecord>();
+/**
+ * Each job line of `scontrol -o show job` output with its id as squeue and sacct print it: `123`,
+ * `123_4` for an array task, `123_[4-19%2]` for an array's pending tasks folded into one record.
+ */
+function* scontrolJobLines(stdout: string): Generator<{ id: string; f: Map<string, string> }> {
   for (const raw of stdout.split('\n')) {
     const line = raw.trim();
     if (!line.startsWith('JobId=')) continue;
     const f = scontrolFields(line);
     const arrayJob = f.get('ArrayJobId');
     const arrayTask = f.get('ArrayTaskId');
-    const id = arrayJob && arrayTask ? (/^\d+$/.test(arrayTask) ? `${arrayJob}_${arrayTask}` : `${arrayJob}_[${arrayTask}]`) : (f.get('JobId') ?? '');
+    yield { id: arrayJob && arrayTask ? (/^\d+$/.test(arrayTask) ? `${arrayJob}_${arrayTask}` : `${arrayJob}_[${arrayTask}]`) : (f.get('JobId') ?? ''), f };
+  }
+}
+
+export function parseScontrolJobs(stdout: string): SacctRecord[] {
+  const out = new Map<string, SacctRecord>();
+  for (const { id, f } of scontrolJobLines(stdout)) {
     const parsed = parseJobId(id);
     const exit = /^(\d+):(\d+)$/.exec(f.get('ExitCode') ?? '');
     const { state } = normalizeState(f.get('JobState') ?? '');
@@ -117,15 +126,10 @@ export function parseOutputPaths(stdout: string): ScontrolOutputPaths | null {
  */
 export function parseOutputPathsByJob(stdout: string): Map<string, ScontrolOutputPaths> {
   const out = new Map<string, ScontrolOutputPaths>();
-  for (const raw of stdout.split('\n')) {
-    const line = raw.trim();
-    if (!line.startsWith('JobId=')) continue;
-    const f = scontrolFields(line);
-    const arrayJob = f.get('ArrayJobId');
-    const arrayTask = f.get('ArrayTaskId');
-    const key = arrayJob || arrayTask ? (arrayJob && arrayTask && /^\d+$/.test(arrayTask) ? `${arrayJob}_${arrayTask}` : null) : (f.get('JobId') ?? null);
+  for (const { id, f } of scontrolJobLines(stdout)) {
+    const parsed = parseJobId(id);
     const paths = outputPathsOf(f);
-    if (key && /^\d+(_\d+)?$/.test(key) && paths) out.set(key, paths);
+    if (parsed?.kind === 'single' && paths) out.set(parsed.ref.key, paths);
   }
   return out;
 }

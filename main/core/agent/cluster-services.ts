@@ -128,16 +128,20 @@ export class ClusterAgentServices implements AgentServices {
   private async locate(jobId: string): Promise<{ workDir: string | null; stdout: string | null; stderr: string | null }> {
     const run = this.deps.store.runByJob(jobId);
     if (run?.workDir) return { workDir: run.workDir, stdout: `${run.workDir}/slurm-${jobId}.out`, stderr: `${run.workDir}/slurm-${jobId}.out` };
+    // The job service's answer first: a job submitted from a terminal with its own --output keeps
+    // the path the scheduler gave while it ran, which no guess from its directory would find.
+    const known = this.deps.jobs?.outputPaths ? await this.deps.jobs.outputPaths(jobId).catch(() => null) : null;
     const sc = await this.cluster.exec(['scontrol', 'show', 'job', '-o', jobId], { timeoutMs: 30_000, idempotent: true });
     if (sc.code === 0) {
       const field = (name: string) => new RegExp(`(?:^|\\s)${name}=(\\S+)`).exec(sc.stdout)?.[1] ?? null;
-      return { workDir: field('WorkDir'), stdout: field('StdOut'), stderr: field('StdErr') };
+      return { workDir: field('WorkDir'), stdout: known?.stdout ?? field('StdOut'), stderr: known?.stderr ?? field('StdErr') };
     }
     const ref = parseJobRef(jobId);
     const wd = await this.cluster.exec(['sacct', '-j', ref?.baseId ?? jobId, '-X', '-n', '-P', '-o', 'JobID,WorkDir'], { timeoutMs: 30_000, idempotent: true });
     const line = wd.stdout.split('\n').find((l) => l.split('|')[0] === jobId);
     const workDir = line?.split('|').slice(1).join('|') || null;
-    return { workDir, stdout: workDir ? `${workDir}/slurm-${jobId}.out` : null, stderr: workDir ? `${workDir}/slurm-${jobId}.out` : null };
+    const guess = workDir ? `${workDir}/slurm-${jobId}.out` : null;
+    return { workDir, stdout: known?.stdout ?? guess, stderr: known?.stderr ?? guess };
   }
 
   async tailLog(jobId: string, opts: { bytes: number; stream: 'stdout' | 'stderr' }): Promise<LogTail> {
@@ -160,7 +164,7 @@ export class ClusterAgentServices implements AgentServices {
     const id = jobIdOf(jobId);
     const run = this.deps.store.runByJob(id);
     const where = await this.locate(id);
-    if (!where.workDir) throw new RelayError('JOB_NOT_FOUND', `Job ${id}'s directory is not known.`);
+    if (!where.workDir && !where.stdout) throw new RelayError('JOB_NOT_FOUND', `Job ${id}'s directory is not known.`);
     let outputs = { dirParam: 'output_dir', metrics: 'metrics.csv', summary: 'summary.json', dirDefault: 'results' };
     if (run) {
       const t = (await this.templates()).find((x) => x.id === run.templateId);
@@ -171,13 +175,14 @@ export class ClusterAgentServices implements AgentServices {
     }
     const configured = run?.params[outputs.dirParam];
     const outDir = typeof configured === 'string' && configured ? configured : outputs.dirDefault;
-    const dir = outDir.startsWith('/') ? outDir : `${where.workDir}/${outDir}`;
+    // No directory (a terminal job the scheduler has forgotten, accounting off): its log only.
+    const dir = outDir.startsWith('/') ? outDir : where.workDir ? `${where.workDir}/${outDir}` : null;
     const read = async (p: string): Promise<string | null> => {
       const r = await this.cluster.exec(['cat', '--', p], { timeoutMs: 30_000, idempotent: true, maxOutputBytes: 2 * 1024 * 1024 });
       return r.code === 0 ? r.stdout : null;
     };
-    const csv = await read(`${dir}/${outputs.metrics}`);
-    const summaryText = await read(`${dir}/${outputs.summary}`);
+    const csv = dir ? await read(`${dir}/${outputs.metrics}`) : null;
+    const summaryText = dir ? await read(`${dir}/${outputs.summary}`) : null;
     let series = csv ? toSeries(parseMetricsCsv(csv.split('\n'), null).points) : {};
     if (Object.keys(series).length === 0 && where.stdout) {
       // No metrics file: the log's `key=value` lines (the demo prints one per epoch).
@@ -188,8 +193,8 @@ export class ClusterAgentServices implements AgentServices {
     for (const p of (summaryText ? parseSummaryJson(summaryText) : null) ?? []) {
       if (!p.series.startsWith('args.')) summary[p.series] = p.value;
     }
-    if (!csv && !summaryText && Object.keys(series).length === 0) throw new RelayError('REMOTE_FILE_NOT_FOUND', `Job ${id} left no metrics in ${dir} and printed none.`);
-    return { jobId: id, dir, series, summary };
+    if (!csv && !summaryText && Object.keys(series).length === 0) throw new RelayError('REMOTE_FILE_NOT_FOUND', `Job ${id} left no metrics${dir ? ` in ${dir}` : ''} and printed none.`);
+    return { jobId: id, dir: dir ?? path.posix.dirname(where.stdout ?? '.'), series, summary };
   }
 
   async cancelJob(jobId: string): Promise<void> {

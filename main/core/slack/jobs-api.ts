@@ -38,6 +38,11 @@ export interface JobsApi {
   submit(templateId: string, params: Record<string, string>): Promise<SubmitResult>;
   resubmit(jobId: string, changes: ResubmitChanges): Promise<SubmitResult>;
   stats(jobId: string): Promise<JobStats>;
+  /**
+   * Where the job's output goes: its submission's files, or for a job submitted elsewhere what the
+   * scheduler said while it ran (kept, so it is known after the scheduler forgot the job).
+   */
+  outputPaths?(jobId: string): Promise<{ stdout: string; stderr: string }>;
 }
 
 export interface CronMonitorSummary {

@@ -119,4 +119,22 @@ describe('output paths of jobs submitted from a terminal', () => {
     await jobs.cancel(base);
     expect(jobs.jobsOf(base).map((j) => j.state)).toEqual(['CANCELLED', 'CANCELLED', 'CANCELLED']);
   });
+
+  it('a terminal job that failed is triaged from its log like an app job, even one that started and failed between two looks', async () => {
+    const { slurm, jobs } = setup();
+    const gpu = slurm.add({ name: 'big-batch', state: 'RUNNING', stdout: '/scratch/u/big.out' });
+    const quick = slurm.add({ name: 'typo', state: 'PENDING', stdout: '/scratch/u/typo.out' });
+    slurm.files.set('/scratch/u/big.out', Buffer.from('epoch=1 loss=2.3\ntorch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB\n'));
+    slurm.files.set('/scratch/u/typo.out', Buffer.from('Traceback (most recent call last):\n  File "train.py", line 3, in <module>\n    import tourch\nModuleNotFoundError: No module named \'tourch\'\n'));
+    await jobs.refresh();
+    slurm.set(gpu.key, { state: 'FAILED', exit: 1 });
+    slurm.set(quick.key, { state: 'FAILED', exit: 1 });
+    const r = await jobs.refresh();
+    expect(r.finalized.map((f) => [f.job.jobKey, f.decision.failureClass, f.decision.action]).sort()).toEqual([
+      [gpu.key, 'cuda-oom', 'notify'],
+      [quick.key, 'exception', 'notify'],
+    ].sort());
+    expect(r.finalized.find((f) => f.job.jobKey === gpu.key)?.decision.reason).toMatch(/lower the batch size/);
+    expect(r.finalized.find((f) => f.job.jobKey === quick.key)?.decision.reason).toMatch(/ModuleNotFoundError/);
+  });
 });

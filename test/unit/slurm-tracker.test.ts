@@ -65,11 +65,16 @@ describe('job tracker: one squeue and one sacct per tick, whatever the number of
     const r = await tracker.tick();
     expect(r.adopted).toEqual([outside.key]);
     expect(store.get(outside.key)).toMatchObject({ adopted: true, state: 'RUNNING', name: 'by-hand' });
+    // Running: where it writes is asked once (one scontrol command), for its triage and tail later.
+    expect([r.otherCalls, slurm.count()]).toEqual([1, { squeue: 1, sh: 1, sacct: 1 }]);
     slurm.set(outside.key, { state: 'FAILED', exit: 2 });
+    const from = slurm.calls.length;
     const r2 = await tracker.tick();
     expect(r2.finalized.map((f) => f.job.jobKey)).toEqual([outside.key]);
     expect(outbox.forJob(outside.key).map((o) => o.title)).toEqual([`✗ by-hand (${outside.key}) FAILED (exit 2:0)`]);
-    expect(r2.otherCalls).toBe(0);
+    // Its end: squeue, sacct, and one read of the end of its log for triage (nothing asked again).
+    expect([r2.otherCalls, slurm.count(from)]).toEqual([1, { squeue: 1, sacct: 1, sh: 1 }]);
+    expect(slurm.calls.at(-1)?.slice(2)).toEqual(['(read ranges)', `/home/u/slurm-${outside.key}.out`]);
   });
 
   it('reads the output of all failed app jobs in one command and classifies OverMemoryKill as host OOM', async () => {

@@ -19,7 +19,7 @@ import type { SweepEndOptions } from '../store/job-store.js';
 import { composeSweepEnd } from '../notify/sweep-messages.js';
 import { JobTracker, logPaths, type TickReport } from './job-tracker.js';
 import { JobMetrics, METRICS_CHUNK_BYTES } from './job-metrics.js';
-import { keptOutputPaths, OUTPUT_PATHS_EVENT, OutputPathLearner, type OutputPaths } from './output-paths.js';
+import { keptOutputPaths, OUTPUT_PATHS_EVENT, type OutputPaths } from './output-paths.js';
 import type { RemoteFiles } from './remote-files.js';
 import { ROLLOUT_MIN_TASKS, RolloutStore, Rollouts, type RolloutMode } from './rollout.js';
 import { runTriageActions, type TriageOutcome } from './triage-runner.js';
@@ -117,7 +117,6 @@ export class JobService {
   readonly metricsReader: JobMetrics;
   /** Staged rollouts of sweeps: the jobs runtime advances them as tasks end. */
   readonly rollouts: Rollouts;
-  private readonly outputPathLearner: OutputPathLearner;
   private eventsReady: { dir: string; path: Promise<string> } | null = null;
   /**
    * A sweep is announced once, when its last task ends; a sweep whose staged rollout stopped is
@@ -131,7 +130,6 @@ export class JobService {
       options: () => ({ mode: deps.settings().triage.mode, channels: this.channels(), sweep: this.sweepEnd }),
     });
     this.metricsReader = new JobMetrics({ store: deps.store, metrics: deps.metrics, files: deps.files, clock: deps.clock });
-    this.outputPathLearner = new OutputPathLearner({ store: deps.store, cluster: deps.cluster, clock: deps.clock });
     this.rollouts = new Rollouts({
       store: deps.store, rollouts: new RolloutStore(deps.store.db), outbox: deps.outbox, cluster: deps.cluster, clock: deps.clock, logger: deps.logger,
       channels: () => this.channels(),
@@ -187,11 +185,6 @@ export class JobService {
       this.deps.logger.warn('could not look for unrecorded submissions yet', { error: describeError(e) });
     });
     const report = await this.tracker.tick();
-    const learned = await this.outputPathLearner.learn(report.finalized.map((f) => f.job)).catch((e: unknown) => {
-      this.deps.logger.warn('could not ask where jobs submitted elsewhere write their output', { error: describeError(e) });
-      return { asked: 1, kept: 0 };
-    });
-    if (learned.asked > 0) report.otherCalls++;
     await this.rollouts.advance();
     // A sweep whose last task failed and whose triage resubmit failed too ends here.
     for (const id of this.deps.store.settleSweeps({ now: this.deps.clock.now(), channels: this.channels(), sweep: this.sweepEnd })) {

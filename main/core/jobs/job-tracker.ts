@@ -10,6 +10,7 @@ import { expandArraySpec, isFinalState } from '../slurm/slurm-values.js';
 import { classify, type TriageMode } from '../slurm/triage.js';
 import type { FinalizeResult, JobRow, JobStore, SubmissionRow, SweepEndOptions, Transition, TransitionSource } from '../store/job-store.js';
 import type { SweepFacts } from '../store/sweep-facts.js';
+import { keptOutputPaths, OutputPathLearner } from './output-paths.js';
 import type { RemoteFiles } from './remote-files.js';
 
 export interface TrackerOptions {
@@ -77,8 +78,11 @@ export class JobTracker extends EventEmitter<{ transition: [Transition]; final: 
   /** Until when job ends are read from `scontrol show job` because sacct said accounting is off or unreachable. */
   private scontrolUntil = 0;
 
+  private readonly outputPaths: OutputPathLearner;
+
   constructor(private readonly deps: TrackerDeps) {
     super();
+    this.outputPaths = new OutputPathLearner({ store: deps.store, cluster: deps.cluster, clock: deps.clock });
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -100,8 +104,15 @@ export class JobTracker extends EventEmitter<{ transition: [Transition]; final: 
       report.transitions.push(...q.transitions);
       for (const t of q.transitions) this.emit('transition', t);
       const open = store.unfinished();
+      const inQueue = new Set(rows.map((r) => r.key));
+      // Where jobs submitted elsewhere write, asked before their ends are applied: the triage of
+      // one that failed reads its log like an app job's (cuda-oom, an exception's signature).
+      const learned = await this.outputPaths.learn(open.filter((j) => !inQueue.has(j.jobKey))).catch((e: unknown) => {
+        this.deps.logger.warn('could not ask where jobs submitted elsewhere write their output', { error: describeError(e) });
+        return { asked: 1, kept: 0 };
+      });
+      if (learned.asked > 0) report.otherCalls++;
       if (open.length > 0) {
-        const inQueue = new Set(rows.map((r) => r.key));
         const recs = await this.accounting(open, report, (j) => !inQueue.has(j.jobKey));
         if (recs.via === 'scontrol') recs.records.push(...this.forgotten(open, recs.records, inQueue));
         await this.apply(recs.records, recs.via, (key) => !inQueue.has(key), report);
@@ -257,9 +268,11 @@ export class JobTracker extends EventEmitter<{ transition: [Transition]; final: 
       if (rec.state === 'COMPLETED') continue;
       const job = store.get(rec.key);
       const sub = job?.submissionId ? store.submission(job.submissionId) : null;
-      if (!job || !sub) continue;
-      const p = logPaths(sub, job);
-      wanted.push({ key: rec.key, path: p.stdout }, { key: rec.key, path: p.stderr });
+      // A job submitted elsewhere: where the scheduler said it writes (kept while it ran).
+      const p = job && sub ? logPaths(sub, job) : job ? keptOutputPaths(store, job.jobKey) : null;
+      if (!p) continue;
+      wanted.push({ key: rec.key, path: p.stdout });
+      if (p.stderr !== p.stdout) wanted.push({ key: rec.key, path: p.stderr });
     }
     const out = new Map<string, string>();
     if (wanted.length === 0) return out;

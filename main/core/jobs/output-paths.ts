@@ -38,12 +38,18 @@ export class OutputPathLearner {
 
   constructor(private readonly deps: OutputPathLearnerDeps) {}
 
-  /** The jobs asked for and the paths kept. A failed command is tried again next tick (up to MAX_TRIES per job). */
+  /**
+   * `justEnded`: jobs that left the queue this look. Returns the jobs asked for and the paths kept.
+   * A failed command is tried again next tick (up to MAX_TRIES per job).
+   */
   async learn(justEnded: readonly JobRow[] = []): Promise<{ asked: number; kept: number }> {
     const { store } = this.deps;
     const wanted = new Map<string, JobRow>();
-    for (const j of [...store.unfinished(), ...justEnded]) {
-      if (!j.adopted || j.submissionId !== null || j.state === 'PENDING' || wanted.has(j.jobKey)) continue;
+    // Started ones (a pending job has no file yet), and those that left the queue whatever state
+    // the store last saw them in (a short job can start and end between two looks).
+    const candidates = [...store.unfinished().filter((j) => j.state !== 'PENDING'), ...justEnded];
+    for (const j of candidates) {
+      if (!j.adopted || j.submissionId !== null || wanted.has(j.jobKey)) continue;
       if ((this.tries.get(j.jobKey) ?? 0) >= MAX_TRIES || keptOutputPaths(store, j.jobKey)) continue;
       wanted.set(j.jobKey, j);
     }

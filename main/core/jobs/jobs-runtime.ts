@@ -232,8 +232,8 @@ export class JobsRuntime implements Service {
    * queue's look did not keep it yet) while the scheduler still knows, and its log's metric lines
    * are read to the end (nobody read them while it ran), so its report, the window's charts and
    * `status` have its numbers whether Slack is on or not. An array's tasks are not read one by one
-   * (a 100-task array would cost 100 reads). A failure is logged and forgotten, so a later report
-   * of the job tries again.
+   * here (a 100-task array would cost 100 reads): they are read together at the array's end
+   * (catchUpArray). A failure is logged and forgotten, so a later report of the job tries again.
    */
   private async catchUpAdopted(jobKey: string): Promise<void> {
     const { jobs, logger } = this.deps;

@@ -35,6 +35,8 @@ const MAX_BASE_IDS = 50;
  */
 export class OutputPathLearner {
   private readonly tries = new Map<string, number>();
+  /** Jobs whose paths are kept already: the store is not read again for them on every tick. */
+  private readonly known = new Set<string>();
 
   constructor(private readonly deps: OutputPathLearnerDeps) {}
 
@@ -49,8 +51,12 @@ export class OutputPathLearner {
     // the store last saw them in (a short job can start and end between two looks).
     const candidates = [...store.unfinished().filter((j) => j.state !== 'PENDING'), ...justEnded];
     for (const j of candidates) {
-      if (!j.adopted || j.submissionId !== null || wanted.has(j.jobKey)) continue;
-      if ((this.tries.get(j.jobKey) ?? 0) >= MAX_TRIES || keptOutputPaths(store, j.jobKey)) continue;
+      if (!j.adopted || j.submissionId !== null || wanted.has(j.jobKey) || this.known.has(j.jobKey)) continue;
+      if ((this.tries.get(j.jobKey) ?? 0) >= MAX_TRIES) continue;
+      if (keptOutputPaths(store, j.jobKey)) {
+        this.remember(j.jobKey);
+        continue;
+      }
       wanted.set(j.jobKey, j);
     }
     if (wanted.size === 0) return { asked: 0, kept: 0 };
@@ -67,8 +73,14 @@ export class OutputPathLearner {
       if (!paths) continue;
       store.addEvent(j.jobKey, OUTPUT_PATHS_EVENT, paths, now);
       this.tries.delete(j.jobKey);
+      this.remember(j.jobKey);
       kept++;
     }
     return { asked: asked.length, kept };
+  }
+
+  private remember(jobKey: string): void {
+    this.known.add(jobKey);
+    if (this.known.size > 10_000) this.known.delete(this.known.values().next().value ?? '');
   }
 }

@@ -400,7 +400,6 @@ export class JobService {
     return null;
   }
 
-  /** The job, or every task of an array when given its base id. */
   /** The job, the array task, or every task of the array a bare id names (a USAGE or JOB_NOT_FOUND error otherwise). */
   jobsOf(jobId: string): JobRow[] {
     const ref = parseJobRef(jobId);

@@ -35,6 +35,11 @@ export interface BoundWindow {
   /** Failures the handlers returned as `{ ok: false }`, with their code. */
   failures: { channel: string; code: string; message: string }[];
   push<E extends PushEvent>(event: E, payload: PushPayload<E>): Promise<void>;
+  /**
+   * Holds the answers to `channel` (a slow main process) until the returned release is called:
+   * for the races between what the window loads and what the user types meanwhile.
+   */
+  hold(channel: InvokeChannel): () => void;
   dispose(): void;
 }
 
@@ -43,6 +48,7 @@ const bindingName = (channel: string) => `__hpc_${channel.replace(/[^A-Za-z0-9]/
 /** Binds window.hpc in `page` (call before page.goto) to handlers over `core` and `runtime`. */
 export async function bindWindow(page: Page, core: Core, runtime: Runtime, opts: { windowUser?: string; refreshFallbackMs?: number } = {}): Promise<BoundWindow> {
   const calls: string[] = [];
+  const held = new Map<string, Promise<void>>();
   const opened: string[] = [];
   const failures: BoundWindow['failures'] = [];
   let ready = false;
@@ -74,6 +80,7 @@ export async function bindWindow(page: Page, core: Core, runtime: Runtime, opts:
       // The shell answers only our page's top frame (main/ipc/trusted-sender.ts).
       if (source.frame !== page.mainFrame()) throw new Error(`${channel}: sender is not trusted`);
       calls.push(channel);
+      await held.get(channel);
       const handler = handlers[channel] as InvokeHandler<typeof channel>;
       const result = await invokeChecked(channel, handler, args, () => undefined);
       if (!result.ok) failures.push({ channel, code: result.error.code, message: result.error.message });
@@ -113,6 +120,14 @@ export async function bindWindow(page: Page, core: Core, runtime: Runtime, opts:
     opened,
     failures,
     push,
+    hold: (channel) => {
+      let release: () => void = () => undefined;
+      held.set(channel, new Promise<void>((resolve) => { release = resolve; }));
+      return () => {
+        held.delete(channel);
+        release();
+      };
+    },
     dispose: () => {
       ready = false;
       unsubscribe();

@@ -235,9 +235,16 @@ describe('the window on a real core', () => {
     // Secrets go in; nothing sends them back out to the page.
     expect(await page.content()).not.toContain(TEST_SECRETS.slackBot);
 
+    // Main is slow to send the settings the step starts from: what the user types meanwhile stays
+    // (the stored budget, 20, arriving later used to overwrite or join it: "2015").
+    const release = bound.hold('settings:get');
     await page.getByRole('button', { name: 'Next: Model' }).click();
     // The agent without a key: the check says so (no model API is asked without one).
     await page.getByLabel('Monthly budget (USD)').fill('15');
+    release();
+    // The held answer arrives and is applied (the step also fills the model it stores).
+    await expect.poll(() => page.getByLabel('Model', { exact: true }).inputValue()).not.toBe('');
+    expect(await page.getByLabel('Monthly budget (USD)').inputValue()).toBe('15');
     await page.getByRole('button', { name: 'Save and check the key' }).click();
     const modelCheck = page.getByRole('list', { name: 'Model check' });
     await expect.poll(() => modelCheck.locator('.check-message').textContent()).toBe('No Anthropic API key is set.');

@@ -118,6 +118,14 @@ export function useAction(): Action {
  * Reads the settings once, when mounted, and hands `apply` a lookup by key: a form starts from
  * what is configured. When they cannot be read the form starts empty (the screen says why elsewhere).
  */
+/**
+ * A state update for a form field that takes `stored` only while the field is still empty: what
+ * settings load fills in must not overwrite (or join) what the user typed before it arrived.
+ */
+export function unlessTyped(stored: string): (current: string) => string {
+  return (current) => (current === '' ? stored : current);
+}
+
 export function useSettingsOnce(apply: (get: (key: string) => SettingEntry | undefined) => void): void {
   const applyRef = useRef(apply);
   useEffect(() => {

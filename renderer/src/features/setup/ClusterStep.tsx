@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import type { ClusterCandidate, ConnectionStage, StageResult } from '../../../../preload/contract';
 import { call, hpc } from '../../api';
-import { problemOf, usePolled, useSettingsOnce } from '../../lib/hooks';
+import { problemOf, unlessTyped, usePolled, useSettingsOnce } from '../../lib/hooks';
 import type { Problem } from '../../lib/hooks';
 import { Field, Form, SubmitButton } from '../../components/Field';
 import { ProblemText } from '../../components/ProblemText';
@@ -46,7 +46,7 @@ export function ClusterStep({ next, changed }: StepProps) {
     const host = get('cluster.host')?.value;
     const dir = get('cluster.remoteDir');
     if (typeof host === 'string') setConfiguredHost(host);
-    if (dir?.isSet && typeof dir.value === 'string') setRemoteDir(dir.value);
+    if (dir?.isSet && typeof dir.value === 'string') setRemoteDir(unlessTyped(dir.value));
   });
 
   const aliases = hosts.value?.map((h) => h.alias) ?? [];

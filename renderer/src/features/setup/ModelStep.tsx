@@ -1,10 +1,10 @@
-import { useId, useState } from 'react';
+import { useId, useRef, useState } from 'react';
 import type { DoctorCheck } from '../../../../preload/contract';
 import { call, hpc } from '../../api';
 import { CheckList } from '../../components/CheckList';
 import { Field, Form } from '../../components/Field';
 import { ProblemText } from '../../components/ProblemText';
-import { problemOf, useSettingsOnce } from '../../lib/hooks';
+import { problemOf, unlessTyped, useSettingsOnce } from '../../lib/hooks';
 import type { Problem } from '../../lib/hooks';
 import type { StepProps } from './SetupWizard';
 import { Step, StepActions } from './Step';
@@ -25,14 +25,20 @@ export function ModelStep({ next, changed }: StepProps) {
   const [busy, setBusy] = useState(false);
   const ids = { models: useId(), budgetHelp: useId() };
 
+  // What is stored fills only what the user has not typed or chosen yet (the answer can come late).
+  const modeChosen = useRef(false);
   useSettingsOnce((get) => {
     const m = get('llm.model')?.value;
     const b = get('llm.monthlyBudgetUsd')?.value;
     const enabled = get('llm.enabled');
-    if (typeof m === 'string') setModel(m);
-    if (typeof b === 'number') setBudget(String(b));
-    if (enabled?.isSet && enabled.value === false) setMode('commands');
+    if (typeof m === 'string') setModel(unlessTyped(m));
+    if (typeof b === 'number') setBudget(unlessTyped(String(b)));
+    if (enabled?.isSet && enabled.value === false && !modeChosen.current) setMode('commands');
   });
+  const choose = (m: 'agent' | 'commands') => {
+    modeChosen.current = true;
+    setMode(m);
+  };
 
   async function save(): Promise<boolean> {
     setProblem(null);
@@ -81,12 +87,12 @@ export function ModelStep({ next, changed }: StepProps) {
           <legend>How should Slack requests be handled?</legend>
           <div className="choices">
             <label className="choice">
-              <input type="radio" name="model-mode" checked={mode === 'agent'} onChange={() => setMode('agent')} />
+              <input type="radio" name="model-mode" checked={mode === 'agent'} onChange={() => choose('agent')} />
               <span className="choice-title">Use the agent</span>
               <span className="muted">with your Anthropic API key</span>
             </label>
             <label className="choice">
-              <input type="radio" name="model-mode" checked={mode === 'commands'} onChange={() => setMode('commands')} />
+              <input type="radio" name="model-mode" checked={mode === 'commands'} onChange={() => choose('commands')} />
               <span className="choice-title">Skip: commands only</span>
               <span className="muted">no model, no cost</span>
             </label>

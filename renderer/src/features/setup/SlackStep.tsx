@@ -4,7 +4,7 @@ import { call, hpc } from '../../api';
 import { ProblemText } from '../../components/ProblemText';
 import { CheckList } from '../../components/CheckList';
 import { Field, Form } from '../../components/Field';
-import { problemOf, usePolled, useSettingsOnce } from '../../lib/hooks';
+import { problemOf, unlessTyped, usePolled, useSettingsOnce } from '../../lib/hooks';
 import type { Problem } from '../../lib/hooks';
 import type { StepProps } from './SetupWizard';
 import { Step, StepActions } from './Step';
@@ -36,8 +36,9 @@ export function SlackStep({ next, changed }: StepProps) {
   useSettingsOnce((get) => {
     const ch = get('slack.homeChannel')?.value;
     const allowed = get('slack.allowedUsers')?.value;
-    if (typeof ch === 'string') setChannel(ch);
-    if (Array.isArray(allowed)) setUsers(allowed.filter((u) => typeof u === 'string').join(', '));
+    // Only into fields the user has not typed in yet (the answer can come late).
+    if (typeof ch === 'string') setChannel(unlessTyped(ch));
+    if (Array.isArray(allowed)) setUsers(unlessTyped(allowed.filter((u) => typeof u === 'string').join(', ')));
   });
 
   async function copyManifest(): Promise<void> {
